@@ -1,0 +1,35 @@
+// The lifecycle API: what the CLI (or any other front end) calls. Never prints to stdout.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ocirt/state.hpp"
+
+namespace ocirt {
+
+struct CreateOptions {
+  std::string root = "/run/oci-rt";
+  std::string id, bundle = ".", pid_file, console_socket;
+  bool no_pivot = false, no_new_keyring = false;
+  int preserve_fds = 0;
+};
+
+struct ContainerInfo {
+  state::Record record;
+  std::string status;
+};
+
+// create: returns once the container is created and waiting for start.
+void create(const CreateOptions& o);
+void start(const std::string& root, const std::string& id);
+// run: create + start; in the foreground waits, forwarding signals, deletes the container and
+// returns its exit status (128+N for a signal). With detach, returns 0 once started.
+int run(const CreateOptions& o, bool detach, bool keep);
+ContainerInfo get_state(const std::string& root, const std::string& id);
+std::vector<ContainerInfo> list_all(const std::string& root);
+void kill(const std::string& root, const std::string& id, int sig, bool all);
+// delete: a stopped or created container; with force any, and a missing one is not an error.
+void destroy(const std::string& root, const std::string& id, bool force);
+
+}  // namespace ocirt

@@ -1,0 +1,69 @@
+// The state root: one directory per container, taken atomically, locked per operation,
+// holding state.json (written atomically) and the exec fifo.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ocirt/fd.hpp"
+#include "ocirt/spec.hpp"
+
+namespace ocirt::state {
+
+// What we persist. Everything cleanup needs is recorded before it is made.
+struct Record {
+  std::string oci_version, id, bundle, rootfs, created, owner, boot_id;
+  std::string status;  // "creating" until create finished, then "created"
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // /proc/PID/stat field 22: a reused pid is never ours
+  std::map<std::string, std::string> annotations;
+  std::vector<std::string> cgroup_leaves;   // absolute dirs the container is placed in
+  std::vector<std::string> cgroup_created;  // dirs we create (removed on delete), parents first
+  std::vector<spec::Hook> poststart, poststop;
+};
+
+// Status derived from the record and the live system: creating/created/running/stopped/paused.
+std::string derive_status(const Record& r, int dirfd);
+std::string to_json(const Record& r);
+Record from_json(const std::string& text);
+// The `state` output (runc's shape); status as derived, pid 0 once stopped.
+std::string state_json(const Record& r, const std::string& status, bool pretty = true);
+
+// Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}. Throws on anything else.
+void check_id(const std::string& id);
+
+class Dir {
+ public:
+  // Take a new slot: mkdir <root>/<id> (fails if it exists) and lock it. On destruction the
+  // slot is removed unless commit() was called.
+  static Dir claim(const std::string& root, const std::string& id);
+  // Open an existing container's dir; throws NotExist ("container does not exist").
+  static Dir open(const std::string& root, const std::string& id, bool lock = true);
+
+  Dir(Dir&&) = default;
+  ~Dir();
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+  const std::string& id() const { return id_; }
+  bool has_record() const;
+  Record load() const;
+  void save(const Record& r) const;
+  void commit() { owned_ = false; }
+  // Remove the dir and everything in it (state.json, fifo, temp files).
+  void remove();
+
+ private:
+  Dir() = default;
+  Fd fd_;
+  std::string root_, id_, path_;
+  bool owned_ = false;
+};
+
+std::vector<std::string> list_ids(const std::string& root);
+
+}  // namespace ocirt::state

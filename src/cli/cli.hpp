@@ -1,0 +1,29 @@
+// Shared bits of the command-line front end.
+#pragma once
+
+#include <string>
+
+namespace ocirt::cli {
+
+struct Global {
+  std::string root = "/run/oci-rt";
+  std::string log, log_format = "text";
+  bool debug = false, systemd_cgroup = false;
+};
+
+// Each command: parses its own flags from argv (argv[0] is the command name), returns exit code.
+int cmd_create(const Global& g, int argc, char** argv);
+int cmd_run(const Global& g, int argc, char** argv);
+int cmd_start(const Global& g, int argc, char** argv);
+int cmd_kill(const Global& g, int argc, char** argv);
+int cmd_delete(const Global& g, int argc, char** argv);
+int cmd_state(const Global& g, int argc, char** argv);
+int cmd_list(const Global& g, int argc, char** argv);
+int cmd_spec(const Global& g, int argc, char** argv);
+
+// Writes all of s to stdout (no iostreams).
+void out(const std::string& s);
+// Parses a signal given as a name (KILL, SIGKILL, kill) or a number; throws on anything else.
+int parse_signal(const std::string& s);
+
+}  // namespace ocirt::cli

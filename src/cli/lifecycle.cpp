@@ -1,0 +1,135 @@
+// create, run, start, kill, delete.
+#include <signal.h>
+
+#include <cstring>
+#include <cxxopts.hpp>
+
+#include "ocirt/container.hpp"
+#include "ocirt/error.hpp"
+#include "src/cli/cli.hpp"
+
+namespace ocirt::cli {
+namespace {
+
+// Parses argv with opts; prints help and returns false for --help.
+bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help) {
+  opts.add_options()("h,help", "show this help");
+  opts.custom_help("[options]");
+  opts.positional_help(positional_help);
+  r = opts.parse(argc, argv);
+  if (r.count("help")) {
+    out(opts.help());
+    return false;
+  }
+  return true;
+}
+
+std::string need_id(const cxxopts::ParseResult& r, const char* cmd) {
+  if (!r.count("id")) throw Error(std::string(cmd) + ": a container id is required", EINVAL);
+  return r["id"].as<std::string>();
+}
+
+void add_create_options(cxxopts::Options& o) {
+  o.add_options()("b,bundle", "path to the bundle directory", cxxopts::value<std::string>()->default_value("."))(
+      "pid-file", "write the container process's pid to this file", cxxopts::value<std::string>())(
+      "console-socket", "AF_UNIX socket that receives the pty master", cxxopts::value<std::string>())(
+      "no-pivot", "use chroot (MS_MOVE) instead of pivot_root")("no-new-keyring",
+                                                                "keep the caller's session keyring")(
+      "preserve-fds", "pass N more fds (3..3+N-1) to the container", cxxopts::value<int>()->default_value("0"))(
+      "id", "container id", cxxopts::value<std::string>());
+  o.parse_positional({"id"});
+}
+
+CreateOptions create_options(const Global& g, const cxxopts::ParseResult& r, const char* cmd) {
+  CreateOptions o;
+  o.root = g.root;
+  o.id = need_id(r, cmd);
+  o.bundle = r["bundle"].as<std::string>();
+  if (r.count("pid-file")) o.pid_file = r["pid-file"].as<std::string>();
+  if (r.count("console-socket")) o.console_socket = r["console-socket"].as<std::string>();
+  o.no_pivot = r.count("no-pivot");
+  o.no_new_keyring = r.count("no-new-keyring");
+  o.preserve_fds = r["preserve-fds"].as<int>();
+  if (o.preserve_fds < 0) throw Error("--preserve-fds: must not be negative", EINVAL);
+  // LISTEN_FDS (socket activation) are passed on, as runc does.
+  if (const char* lf = getenv("LISTEN_FDS")) o.preserve_fds += atoi(lf);
+  return o;
+}
+
+}  // namespace
+
+int parse_signal(const std::string& s) {
+  if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+    char* end;
+    long n = strtol(s.c_str(), &end, 10);
+    if (*end || n <= 0 || n > SIGRTMAX) throw Error("invalid signal \"" + s + "\"", EINVAL);
+    return static_cast<int>(n);
+  }
+  std::string name;
+  for (char c : s) name += static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (int i = 1; i < NSIG; ++i) {
+    const char* abbrev = sigabbrev_np(i);
+    if (abbrev && name == abbrev) return i;
+  }
+  if (name.rfind("RTMIN", 0) == 0 || name.rfind("RTMAX", 0) == 0) {
+    int off = name.size() > 5 ? atoi(name.c_str() + 5) : 0;
+    int n = name[2] == 'M' && name[3] == 'I' ? SIGRTMIN + off : SIGRTMAX + off;
+    if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
+  }
+  throw Error("invalid signal \"" + s + "\"", EINVAL);
+}
+
+int cmd_create(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt create", "create a container from a bundle; it waits for 'oci-rt start'");
+  add_create_options(opts);
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
+  create(create_options(g, r, "create"));
+  return 0;
+}
+
+int cmd_run(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt run", "create and start a container, wait for it and delete it");
+  add_create_options(opts);
+  opts.add_options()("d,detach", "return once the container is started")(
+      "keep", "do not delete the container after it exits");
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
+  return run(create_options(g, r, "run"), r.count("detach"), r.count("keep"));
+}
+
+int cmd_start(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt start", "start a created container (exec its process)");
+  opts.add_options()("id", "container id", cxxopts::value<std::string>());
+  opts.parse_positional({"id"});
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
+  start(g.root, need_id(r, "start"));
+  return 0;
+}
+
+int cmd_kill(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt kill", "send a signal (default SIGTERM) to the container's init");
+  opts.add_options()("a,all", "send it to every process in the container's cgroup")(
+      "id", "container id", cxxopts::value<std::string>())("signal", "signal", cxxopts::value<std::string>());
+  opts.parse_positional({"id", "signal"});
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r, "<container-id> [signal]")) return 0;
+  int sig = r.count("signal") ? parse_signal(r["signal"].as<std::string>()) : SIGTERM;
+  ocirt::kill(g.root, need_id(r, "kill"), sig, r.count("all"));
+  return 0;
+}
+
+int cmd_delete(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt delete", "delete a container and everything it holds");
+  opts.add_options()("f,force", "kill a running container first; a missing one is not an error")(
+      "id", "container id", cxxopts::value<std::string>());
+  opts.parse_positional({"id"});
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
+  destroy(g.root, need_id(r, "delete"), r.count("force"));
+  return 0;
+}
+
+}  // namespace ocirt::cli

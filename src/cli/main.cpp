@@ -1,0 +1,188 @@
+// oci-rt: command-line front end. Global flags come before the command (as with runc),
+// the command's own flags after it.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <cxxopts.hpp>
+#include <map>
+#include <mutex>
+
+#include "config.h"
+#include "ocirt/error.hpp"
+#include "src/cli/cli.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt::cli {
+namespace {
+
+// One JSON object per line: {"level":"error","msg":"...","time":"..."} (runc's shape).
+class JsonFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit JsonFileSink(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw_errno("--log " + path);
+  }
+  ~JsonFileSink() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& m) override {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    w.StartObject();
+    w.Key("level");
+    auto lv = spdlog::level::to_string_view(m.level);
+    std::string level(lv.data(), lv.size());
+    if (level == "warning") level = "warning";
+    w.String(level.c_str());
+    w.Key("msg");
+    w.String(m.payload.data(), m.payload.size());
+    w.Key("time");
+    std::string t = sys::now_rfc3339();
+    w.String(t.c_str());
+    w.EndObject();
+    std::string line = std::string(sb.GetString()) + "\n";
+    (void)!::write(fd_, line.data(), line.size());
+  }
+  void flush_() override {}
+
+ private:
+  int fd_ = -1;
+};
+
+void setup_logging(const Global& g) {
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (g.log.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
+    sink->set_pattern("oci-rt: %l: %v");
+  } else if (g.log_format == "json") {
+    sink = std::make_shared<JsonFileSink>(g.log);
+  } else {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(g.log);
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("time=\"%Y-%m-%dT%H:%M:%S.%fZ\" level=%l msg=\"%v\"",
+                                                                    spdlog::pattern_time_type::utc));
+  }
+  auto logger = std::make_shared<spdlog::logger>("oci-rt", sink);
+  logger->set_level(g.debug ? spdlog::level::debug : spdlog::level::warn);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+const char kUsage[] =
+    "oci-rt: an OCI container runtime\n\n"
+    "usage: oci-rt [global options] command [command options] [arguments...]\n\n"
+    "commands:\n"
+    "  create    create a container\n"
+    "  start     start a created container\n"
+    "  run       create and start a container\n"
+    "  state     output the state of a container\n"
+    "  kill      send a signal to the container's init process\n"
+    "  delete    delete a container and what it holds\n"
+    "  list      list containers\n"
+    "  spec      create a new config.json (runc's template)\n\n"
+    "global options:\n"
+    "  --root DIR               state directory (default /run/oci-rt)\n"
+    "  --log FILE               log to FILE instead of stderr\n"
+    "  --log-format text|json   log format (default text)\n"
+    "  --debug                  log the steps\n"
+    "  --systemd-cgroup         use the systemd cgroup driver (not supported yet)\n"
+    "  -v, --version            print the version\n"
+    "  -h, --help               print this help\n\n"
+    "Run 'oci-rt COMMAND --help' for a command's options.\n";
+
+// Global options that take a value (to find where the command starts).
+bool takes_value(const char* a) {
+  for (const char* o : {"--root", "--log", "--log-format", "--criu", "--rootless"})
+    if (strcmp(a, o) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+void out(const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(1, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += n;
+  }
+}
+
+}  // namespace ocirt::cli
+
+int main(int argc, char** argv) {
+  using namespace ocirt::cli;
+  int cmd = 1;
+  while (cmd < argc && argv[cmd][0] == '-') {
+    if (takes_value(argv[cmd])) ++cmd;
+    ++cmd;
+  }
+  Global g;
+  std::string command = cmd < argc ? argv[cmd] : "";
+  try {
+    cxxopts::Options opts("oci-rt", "an OCI container runtime");
+    opts.add_options()("root", "", cxxopts::value<std::string>()->default_value("/run/oci-rt"))(
+        "log", "", cxxopts::value<std::string>()->default_value(""))(
+        "log-format", "", cxxopts::value<std::string>()->default_value("text"))("debug", "")("systemd-cgroup", "")(
+        "criu", "", cxxopts::value<std::string>()->default_value(""))(
+        "rootless", "", cxxopts::value<std::string>()->default_value("auto"))("v,version", "")("h,help", "");
+    auto r = opts.parse(std::min(cmd, argc), argv);
+    g.root = r["root"].as<std::string>();
+    g.log = r["log"].as<std::string>();
+    g.log_format = r["log-format"].as<std::string>();
+    g.debug = r.count("debug");
+    g.systemd_cgroup = r.count("systemd-cgroup");
+    if (g.log_format != "text" && g.log_format != "json") throw ocirt::Error("--log-format: must be text or json");
+    if (r.count("version")) {
+      out("oci-rt version " OCIRT_VERSION "\ncommit: " OCIRT_COMMIT "\nspec: " OCIRT_SPEC_VERSION "\n");
+      return 0;
+    }
+    if (r.count("help") || command.empty() || command == "help") {
+      out(kUsage);
+      return command.empty() && !r.count("help") ? 1 : 0;
+    }
+  } catch (const std::exception& e) {
+    dprintf(2, "oci-rt: %s\n", e.what());
+    return 1;
+  }
+  try {
+    setup_logging(g);
+  } catch (const std::exception& e) {
+    dprintf(2, "oci-rt: %s\n", e.what());
+    return 1;
+  }
+  static const std::map<std::string, int (*)(const Global&, int, char**)> commands = {
+      {"create", cmd_create}, {"run", cmd_run},     {"start", cmd_start}, {"kill", cmd_kill},
+      {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
+  };
+  auto it = commands.find(command);
+  try {
+    if (g.systemd_cgroup && command != "spec" && command != "list" && command != "state")
+      throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
+                         ENOTSUP);
+    if (it == commands.end()) {
+      static const char* later[] = {"exec", "ps", "pause", "resume", "events", "update", "features", "checkpoint", "restore"};
+      for (const char* l : later)
+        if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
+      throw ocirt::Error("unknown command \"" + command + "\" (see oci-rt --help)", EINVAL);
+    }
+    return it->second(g, argc - cmd, argv + cmd);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (command == "create" || command == "run") msg = command + " failed: " + msg;
+    spdlog::error("{}", msg);
+    if (!g.log.empty()) dprintf(2, "oci-rt: %s\n", msg.c_str());
+    return 1;
+  }
+}

@@ -1,0 +1,339 @@
+// The lifecycle: create, start, run, state, list, kill, delete. Glue between the spec, the
+// state dir, cgroups, hooks and the process creation in src/linux.
+#include "ocirt/container.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include "ocirt/cgroups.hpp"
+#include "ocirt/error.hpp"
+#include "ocirt/hooks.hpp"
+#include "src/linux/process.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt {
+namespace {
+
+const char kFifo[] = "exec.fifo";
+
+std::string absolute_path(const std::string& p, const char* what) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) throw_errno(std::string(what) + " " + p);
+  return buf;
+}
+
+std::string hook_state(const state::Record& r, const char* status) { return state::state_json(r, status, false); }
+
+// Is the recorded pid still our container process? Returns an open pidfd, or an empty Fd.
+Fd live_pidfd(const state::Record& r) {
+  if (r.pid <= 0) return Fd();
+  if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return Fd();
+  Fd pidfd(sys::pidfd_open(r.pid));
+  if (!pidfd) return Fd();
+  uint64_t st;
+  char c;
+  // checked after pidfd_open: if it matches now, the pidfd refers to our process
+  if (!sys::proc_stat(r.pid, st, c) || st != r.start_time || c == 'Z' || c == 'X') return Fd();
+  return pidfd;
+}
+
+void wait_exit(int pidfd, int timeout_ms) {
+  struct pollfd p = {pidfd, POLLIN, 0};
+  while (::poll(&p, 1, timeout_ms) < 0 && errno == EINTR) {
+  }
+}
+
+struct Prepared {
+  spec::Config cfg;
+  std::string bundle, rootfs;
+};
+
+Prepared prepare(const CreateOptions& o) {
+  Prepared p;
+  p.bundle = absolute_path(o.bundle, "bundle");
+  try {
+    p.cfg = spec::load_file(p.bundle + "/config.json");
+  } catch (const Error& e) {
+    throw Error(std::string("config.json: ") + e.what(), e.err());
+  }
+  const std::string& root = p.cfg.root->path;
+  p.rootfs = absolute_path(root[0] == '/' ? root : p.bundle + "/" + root, "root.path:");
+  struct stat st;
+  if (::stat(p.rootfs.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) throw Error("root.path: " + p.rootfs + " is not a directory", ENOTDIR);
+  if (!p.cfg.find_namespace("mount")) throw Error("linux.namespaces: a mount namespace is required", EINVAL);
+  if (p.cfg.process->terminal && o.console_socket.empty())
+    throw Error("process.terminal: cannot allocate a terminal without --console-socket (set terminal to false)", EINVAL);
+  if (!o.console_socket.empty()) throw Error("--console-socket: terminals are not supported by this build yet", ENOTSUP);
+  return p;
+}
+
+std::string owner_name() {
+  uid_t uid = ::geteuid();
+  if (struct passwd* pw = ::getpwuid(uid)) return pw->pw_name;
+  return std::to_string(uid);
+}
+
+// Undo everything a container made: its processes, cgroups, state dir. Idempotent.
+void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
+  if (Fd pidfd = live_pidfd(r)) {
+    sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+    wait_exit(pidfd.get(), 10000);
+  }
+  cgroups::destroy(r.cgroup_leaves, r.cgroup_created);
+  if (run_poststop && !r.poststop.empty()) {
+    try {
+      hooks::run(r.poststop, hook_state(r, "stopped"), "poststop");
+    } catch (const Error& e) {
+      spdlog::warn("{}", e.what());  // the spec: log a warning and go on
+    }
+  }
+  dir.remove();
+}
+
+struct Created {
+  state::Dir dir;
+  state::Record rec;
+  linux_::Spawned proc;
+};
+
+Created do_create(const CreateOptions& o, bool with_fifo) {
+  Prepared p = prepare(o);
+  const spec::Config& cfg = p.cfg;
+  state::Dir dir = state::Dir::claim(o.root, o.id);
+  state::Record rec;
+  rec.oci_version = cfg.oci_version;
+  rec.id = o.id;
+  rec.status = "creating";
+  rec.bundle = p.bundle;
+  rec.rootfs = p.rootfs;
+  rec.created = sys::now_rfc3339();
+  rec.owner = owner_name();
+  rec.boot_id = sys::boot_id();
+  rec.annotations = cfg.annotations;
+  if (cfg.hooks) {
+    rec.poststart = cfg.hooks->poststart;
+    rec.poststop = cfg.hooks->poststop;
+  }
+  cgroups::Plan plan = cgroups::plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
+  rec.cgroup_leaves = plan.leaves;
+  rec.cgroup_created = plan.to_create;
+  dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
+  try {
+    cgroups::create(plan);
+    Fd fifo;
+    if (with_fifo) {
+      if (::mkfifoat(dir.fd(), kFifo, 0622) < 0) throw_errno("create exec fifo");
+      fifo.reset(::openat(dir.fd(), kFifo, O_PATH | O_CLOEXEC));
+      if (!fifo) throw_errno("open exec fifo");
+    }
+    const auto& sysc = cgroups::System::get();
+    Fd cgfd;
+    if (sysc.layout == cgroups::Layout::V2 && !plan.leaves.empty()) {
+      cgfd.reset(::open(plan.leaves[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!cgfd) throw_errno("open cgroup " + plan.leaves[0]);
+    }
+    linux_::InitContext ctx;
+    ctx.cfg = &cfg;
+    ctx.id = o.id;
+    ctx.bundle = p.bundle;
+    ctx.rootfs = p.rootfs;
+    ctx.fifo_fd = fifo.get();
+    ctx.no_pivot = o.no_pivot;
+    ctx.no_new_keyring = o.no_new_keyring;
+    ctx.preserve_fds = o.preserve_fds;
+    ctx.cgroup = &plan;
+    linux_::SpawnHooks sh;
+    if (!cgfd) sh.on_clone = [&](pid_t pid) { cgroups::add_process(plan.leaves, pid); };
+    sh.run_hooks = [&](pid_t pid) {
+      state::Record r = rec;
+      r.pid = pid;
+      std::string st = hook_state(r, "creating");
+      if (cfg.hooks) {
+        hooks::run(cfg.hooks->prestart, st, "prestart");
+        hooks::run(cfg.hooks->create_runtime, st, "createRuntime");
+      }
+    };
+    linux_::Spawned proc = linux_::spawn(ctx, cgfd.get(), sh);
+    char c;
+    rec.pid = proc.pid;
+    sys::proc_stat(proc.pid, rec.start_time, c);
+    rec.status = "created";
+    try {
+      dir.save(rec);
+      if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(proc.pid), 0644);
+    } catch (...) {
+      sys::pidfd_send_signal(proc.pidfd.get(), SIGKILL);
+      while (::waitpid(proc.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      throw;
+    }
+    return Created{std::move(dir), std::move(rec), std::move(proc)};
+  } catch (...) {
+    try {
+      cgroups::destroy(rec.cgroup_leaves, rec.cgroup_created);
+    } catch (const Error& e) {
+      spdlog::warn("cleanup after failed create: {}", e.what());
+    }
+    throw;  // ~Dir removes the state dir
+  }
+}
+
+void run_poststart(const state::Record& r) {
+  if (r.poststart.empty()) return;
+  try {
+    hooks::run(r.poststart, hook_state(r, "running"), "poststart");
+  } catch (const Error& e) {
+    spdlog::warn("{}", e.what());
+  }
+}
+
+}  // namespace
+
+void create(const CreateOptions& o) {
+  Created c = do_create(o, true);
+  linux_::sync_ack(c.proc);
+  c.dir.commit();
+}
+
+void start(const std::string& root, const std::string& id) {
+  state::Dir dir = state::Dir::open(root, id);
+  state::Record r = dir.load();
+  std::string status = state::derive_status(r, dir.fd());
+  if (status == "stopped") throw Error("cannot start a container that has stopped", EINVAL);
+  if (status != "created") throw Error("cannot start an already " + status + " container", EINVAL);
+  Fd pidfd = live_pidfd(r);
+  Fd fifo(::openat(dir.fd(), kFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) throw_errno("open exec fifo");
+  struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  char c = 0;
+  for (;;) {
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("wait for container init");
+    }
+    if (p[0].revents & POLLIN) {
+      if (::read(fifo.get(), &c, 1) == 1) break;
+    }
+    if (p[1].revents || (p[0].revents & POLLHUP)) {
+      // POLLHUP before any writer just means none has opened yet; only a dead init is fatal
+      if (p[1].revents) throw Error("container init exited before start", ECHILD);
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  ::unlinkat(dir.fd(), kFifo, 0);
+  run_poststart(r);
+}
+
+int run(const CreateOptions& o, bool detach, bool keep) {
+  if (detach) {
+    create(o);
+    start(o.root, o.id);
+    return 0;
+  }
+  // Block the signals we forward before the child exists; the child clears its mask.
+  sigset_t fwd;
+  sigfillset(&fwd);
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTTIN, SIGTTOU}) sigdelset(&fwd, s);
+  sigset_t old;
+  ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  Created c = do_create(o, false);
+  linux_::sync_ack(c.proc);
+  c.dir.commit();
+  { state::Dir unlock = std::move(c.dir); }  // others (delete --force) may act while we wait
+  linux_::sync_start(c.proc);
+  run_poststart(c.rec);
+  Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  int status = 0;
+  for (;;) {
+    struct pollfd p[2] = {{c.proc.pidfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE &&
+          si.ssi_signo != SIGURG)
+        sys::pidfd_send_signal(c.proc.pidfd.get(), static_cast<int>(si.ssi_signo));
+    }
+    if (p[0].revents & POLLIN) {
+      while (::waitpid(c.proc.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+  }
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!keep) {
+    try {
+      state::Dir dir = state::Dir::open(o.root, o.id);
+      if (dir.has_record()) teardown(dir, dir.load(), true);
+    } catch (const NotExist&) {
+      // deleted by someone else meanwhile
+    }
+  }
+  return code;
+}
+
+ContainerInfo get_state(const std::string& root, const std::string& id) {
+  state::Dir dir = state::Dir::open(root, id, false);
+  ContainerInfo info{dir.load(), ""};
+  info.status = state::derive_status(info.record, dir.fd());
+  return info;
+}
+
+std::vector<ContainerInfo> list_all(const std::string& root) {
+  std::vector<ContainerInfo> out;
+  for (auto& id : state::list_ids(root)) {
+    try {
+      out.push_back(get_state(root, id));
+    } catch (const Error&) {
+      // a slot being created (no state.json yet) or invalid: not listed
+    }
+  }
+  return out;
+}
+
+void kill(const std::string& root, const std::string& id, int sig, bool all) {
+  state::Dir dir = state::Dir::open(root, id, false);
+  state::Record r = dir.load();
+  std::string status = state::derive_status(r, dir.fd());
+  Fd pidfd = live_pidfd(r);
+  if (status == "stopped" || !pidfd) throw Error("container not running", ESRCH);
+  if (all) {
+    for (pid_t p : cgroups::pids(r.cgroup_leaves))
+      if (p != r.pid) ::kill(p, sig);
+  }
+  if (sys::pidfd_send_signal(pidfd.get(), sig) < 0) throw_errno("kill container " + id);
+}
+
+void destroy(const std::string& root, const std::string& id, bool force) {
+  state::check_id(id);
+  std::optional<state::Dir> dir;
+  try {
+    dir.emplace(state::Dir::open(root, id));
+  } catch (const NotExist&) {
+    if (force) return;
+    throw;
+  }
+  if (!dir->has_record()) {  // a create that died before recording anything
+    dir->remove();
+    return;
+  }
+  state::Record r = dir->load();
+  std::string status = state::derive_status(r, dir->fd());
+  if ((status == "running" || status == "paused") && !force)
+    throw Error("cannot delete container " + id + " that is not stopped: " + status, EBUSY);
+  teardown(*dir, r, r.status != "creating");
+}
+
+}  // namespace ocirt

@@ -1,0 +1,107 @@
+#include "ocirt/hooks.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ocirt/error.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt::hooks {
+namespace {
+
+int64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void run_one(const spec::Hook& h, const std::string& state, const std::string& where) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) throw_errno(where + ": pipe");
+  Fd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
+  posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, out_w.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, h.path.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw_errno(where + ": exec " + h.path, rc);
+  in_r.reset();
+  out_w.reset();
+  Fd pidfd(sys::pidfd_open(pid));
+  // Feed the state; a hook that ignores stdin must not make us fail (EPIPE is fine).
+  signal(SIGPIPE, SIG_IGN);
+  for (size_t off = 0; off < state.size();) {
+    ssize_t n = ::write(in_w.get(), state.data() + off, state.size() - off);
+    if (n <= 0) break;
+    off += n;
+  }
+  in_w.reset();
+  std::string output;
+  int64_t deadline = h.timeout ? now_ms() + int64_t(*h.timeout) * 1000 : -1;
+  bool timed_out = false, out_open = true;
+  for (;;) {
+    struct pollfd pfd[2] = {{pidfd.get(), POLLIN, 0}, {out_open ? out_r.get() : -1, POLLIN, 0}};
+    int timeout = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+    int n = ::poll(pfd, 2, timeout);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    if (pfd[1].revents) {
+      char buf[4096];
+      ssize_t r = ::read(out_r.get(), buf, sizeof buf);
+      if (r <= 0) out_open = false;
+      else if (output.size() < 65536) output.append(buf, r);
+    }
+    if (pfd[0].revents) break;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!timed_out) {  // collect what is left of the output
+    char buf[4096];
+    ssize_t r;
+    int fl = fcntl(out_r.get(), F_GETFL);
+    fcntl(out_r.get(), F_SETFL, fl | O_NONBLOCK);
+    while (output.size() < 65536 && (r = ::read(out_r.get(), buf, sizeof buf)) > 0) output.append(buf, r);
+  }
+  while (!output.empty() && output.back() == '\n') output.pop_back();
+  std::string tail = output.empty() ? "" : ", output: " + output;
+  if (timed_out) throw Error(where + " (" + h.path + "): timed out after " + std::to_string(*h.timeout) + "s" + tail, ETIMEDOUT);
+  if (WIFSIGNALED(status))
+    throw Error(where + " (" + h.path + "): killed by signal " + std::to_string(WTERMSIG(status)) + tail, ECHILD);
+  if (WEXITSTATUS(status) != 0)
+    throw Error(where + " (" + h.path + "): exit status " + std::to_string(WEXITSTATUS(status)) + tail, ECHILD);
+}
+
+}  // namespace
+
+void run(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase) {
+  for (size_t i = 0; i < list.size(); ++i)
+    run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]");
+}
+
+}  // namespace ocirt::hooks

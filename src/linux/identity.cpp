@@ -1,0 +1,121 @@
+// Who the container process is: rlimits, groups, uid/gid, capabilities (libcap-ng),
+// no_new_privs, umask, and the PATH lookup of its executable.
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "ocirt/error.hpp"
+#include "src/linux/linux.hpp"
+#include "src/spec/rlimits.hpp"
+
+namespace ocirt::linux_ {
+
+void apply_rlimits(const spec::Process& p) {
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    const auto& r = p.rlimits[i];
+    struct rlimit rl = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::setrlimit(spec::rlimit_resource(r.type), &rl) < 0)
+      throw_errno("process.rlimits[" + std::to_string(i) + "] (" + r.type + "): setrlimit");
+  }
+}
+
+namespace {
+
+struct CapSet {
+  const std::optional<std::vector<std::string>>& names;
+  capng_type_t type;
+  const char* field;
+};
+
+void load_caps(const spec::Capabilities& c) {
+  capng_clear(CAPNG_SELECT_ALL);
+  const CapSet sets[] = {
+      {c.bounding, CAPNG_BOUNDING_SET, "bounding"}, {c.effective, CAPNG_EFFECTIVE, "effective"},
+      {c.permitted, CAPNG_PERMITTED, "permitted"},  {c.inheritable, CAPNG_INHERITABLE, "inheritable"},
+  };
+  for (auto& s : sets) {
+    if (!s.names) continue;
+    for (size_t i = 0; i < s.names->size(); ++i) {
+      const std::string& name = (*s.names)[i];
+      int cap = capng_name_to_capability(name.c_str() + 4);
+      std::string where = std::string("process.capabilities.") + s.field + "[" + std::to_string(i) + "]";
+      // A capability the runtime itself lacks cannot be given: say so instead of dropping it.
+      if (cap < 0 || ::prctl(PR_CAPBSET_READ, cap) != 1)
+        throw Error(where + ": " + name + " is not in the runtime's bounding set on this host", EPERM);
+      if (capng_update(CAPNG_ADD, s.type, cap) < 0) throw Error(where + ": cannot add " + name, EINVAL);
+    }
+  }
+}
+
+}  // namespace
+
+void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::string>& warnings) {
+  const bool caps = p.capabilities.has_value();
+  if (caps) {
+    load_caps(*p.capabilities);
+    if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) throw_errno("process.capabilities.bounding: drop bounding set");
+  }
+  std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
+  if (::setgroups(groups.size(), groups.data()) < 0 && !(in_userns && errno == EPERM))
+    throw_errno("process.user.additionalGids: setgroups");
+  if (caps && ::prctl(PR_SET_KEEPCAPS, 1) < 0) throw_errno("prctl(PR_SET_KEEPCAPS)");
+  if (::setresgid(p.user.gid, p.user.gid, p.user.gid) < 0) throw_errno("process.user.gid: setresgid");
+  if (::setresuid(p.user.uid, p.user.uid, p.user.uid) < 0) throw_errno("process.user.uid: setresuid");
+  if (caps) {
+    ::prctl(PR_SET_KEEPCAPS, 0);
+    if (capng_apply(CAPNG_SELECT_CAPS) < 0) throw_errno("process.capabilities: capset");
+    // Like runc: an ambient capability the kernel refuses (not permitted and inheritable) is a warning.
+    if (p.capabilities->ambient) {
+      for (auto& name : *p.capabilities->ambient) {
+        int cap = capng_name_to_capability(name.c_str() + 4);
+        if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+          warnings.push_back("process.capabilities.ambient: cannot raise " + name + ": " + std::strerror(errno) +
+                             " (it must be permitted and inheritable)");
+      }
+    }
+  }
+  if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) throw_errno("process.noNewPrivileges");
+  ::umask(p.user.umask.value_or(022));
+}
+
+std::string find_executable(const spec::Process& p) {
+  const std::string& name = p.args[0];
+  auto check = [](const std::string& path) -> int {
+    struct stat st;
+    if (::stat(path.c_str(), &st) < 0) return errno;
+    if (S_ISDIR(st.st_mode)) return EACCES;
+    if (::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) < 0) return errno;
+    return 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    int e = check(name);
+    if (e == 0) return name;
+    const char* why = e == EACCES ? "permission denied" : e == ENOENT ? "no such file or directory" : std::strerror(e);
+    throw Error("exec: \"" + name + "\": " + why, e);
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (auto& e : p.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  int denied = 0;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t c = path.find(':', pos);
+    if (c == std::string::npos) c = path.size();
+    std::string dir = path.substr(pos, c - pos);
+    std::string cand = (dir.empty() ? "." : dir) + "/" + name;
+    int e = check(cand);
+    if (e == 0) return cand;
+    if (e == EACCES) denied = e;
+    pos = c + 1;
+  }
+  if (denied) throw Error("exec: \"" + name + "\": permission denied", EACCES);
+  throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
+}
+
+}  // namespace ocirt::linux_

@@ -1,0 +1,157 @@
+// The container's init, from clone to exec. Runs in the new namespaces; every failure is sent
+// to the parent as a typed message (step + errno + text) and the child exits.
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "ocirt/error.hpp"
+#include "ocirt/hooks.hpp"
+#include "ocirt/state.hpp"
+#include "src/linux/linux.hpp"
+#include "src/linux/sync.hpp"
+#include "src/linux/util.hpp"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+namespace ocirt::linux_ {
+namespace {
+
+std::string hook_state(const InitContext& ctx, pid_t pid, const char* status) {
+  state::Record r;
+  r.oci_version = ctx.cfg->oci_version;
+  r.id = ctx.id;
+  r.pid = pid;
+  r.bundle = ctx.bundle;
+  r.annotations = ctx.cfg->annotations;
+  return state::state_json(r, status, false);
+}
+
+void apply_sysctl(const spec::Config& cfg) {
+  if (!cfg.linux) return;
+  for (auto& [key, value] : cfg.linux->sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    try {
+      sys::write_file(path, value);
+    } catch (const Error& e) {
+      throw Error("linux.sysctl." + key + ": " + e.what(), e.err());
+    }
+  }
+}
+
+}  // namespace
+
+void init_main(InitContext& ctx) {
+  const int sync_fd = ctx.sync_fd;
+  const spec::Config& cfg = *ctx.cfg;
+  const spec::Process& proc = *cfg.process;
+  std::string exe;
+  try {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the runtime died before we were recorded: die too
+    sigset_t all;
+    sigemptyset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    // Nothing of the runtime's stays open: only stdio, --preserve-fds and our own channels.
+    std::vector<int> keep = {sync_fd};
+    if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
+    for (auto& j : ctx.joins) keep.push_back(j.fd);
+    for (int i = 0; i < ctx.preserve_fds; ++i) keep.push_back(3 + i);
+    sys::close_fds_except(keep);
+
+    sync::Message go;
+    if (!sync::recv(sync_fd, go)) ::_exit(1);  // the parent is gone
+    if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
+    const pid_t host_pid = static_cast<pid_t>(go.value);
+
+    if (ctx.new_userns) {
+      if (::setresgid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresgid");
+      if (::setresuid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresuid");
+    }
+    for (auto& j : ctx.joins) {
+      if (::setns(j.fd, j.type) < 0) throw_errno("join " + j.what);
+      ::close(j.fd);
+    }
+    if (ctx.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) throw_errno("create cgroup namespace");
+    if (::setsid() < 0) throw_errno("setsid");
+    if (!ctx.no_new_keyring) {
+      std::string name = "_ses." + ctx.id;
+      if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS && errno != EPERM &&
+          errno != EACCES && errno != EDQUOT)
+        throw_errno("join session keyring");
+    }
+
+    prepare_rootfs(ctx);
+    if (cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->create_runtime.empty())) {
+      sync::send(sync_fd, sync::Type::RunHooks);
+      sync::expect(sync_fd, sync::Type::HooksDone, "wait for createRuntime hooks");
+    }
+    if (cfg.hooks && !cfg.hooks->create_container.empty())
+      hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, "creating"), "createContainer");
+    enter_rootfs(ctx);
+    apply_sysctl(cfg);
+    if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0) throw_errno("hostname");
+    if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
+      throw_errno("domainname");
+    finish_rootfs(ctx);
+    apply_rlimits(proc);
+    if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
+    std::vector<std::string> warnings;
+    apply_identity(proc, ctx.new_userns, warnings);
+    exe = find_executable(proc);
+
+    sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
+    sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
+    ::prctl(PR_SET_PDEATHSIG, 0);
+
+    if (ctx.fifo_fd >= 0) {
+      // Blocks until `start` opens the fifo for reading.
+      std::string fifo = "/proc/self/fd/" + std::to_string(ctx.fifo_fd);
+      Fd w(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!w) throw_errno("open exec fifo");
+      ::close(ctx.fifo_fd);
+      ::close(sync_fd);
+      if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");
+    } else {
+      sync::expect(sync_fd, sync::Type::Start, "wait for start");
+      ::close(sync_fd);
+    }
+  } catch (const std::exception& e) {
+    const auto* oe = dynamic_cast<const Error*>(&e);
+    try {
+      sync::send_error(sync_fd, oe ? oe->err() : EINVAL, e.what());
+    } catch (...) {
+      // the parent is gone or has already returned: say it where the caller can see it
+      dprintf(2, "oci-rt: container init: %s\n", e.what());
+    }
+    ::_exit(1);
+  }
+  // Started: from here errors go to the container's stderr.
+  try {
+    if (cfg.hooks && !cfg.hooks->start_container.empty())
+      hooks::run(cfg.hooks->start_container, hook_state(ctx, 0, "created"), "startContainer");
+  } catch (const std::exception& e) {
+    dprintf(2, "oci-rt: %s\n", e.what());
+    ::_exit(1);
+  }
+  ::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  std::vector<char*> argv, envp;
+  for (auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  int e = errno;
+  dprintf(2, "oci-rt: exec %s: %s\n", exe.c_str(), strerror(e));
+  ::_exit(e == ENOENT ? 127 : 126);
+}
+
+}  // namespace ocirt::linux_

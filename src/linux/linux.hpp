@@ -1,0 +1,53 @@
+// Internal interface of the process-creation code: what the parent hands the child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "ocirt/cgroups.hpp"
+#include "ocirt/spec.hpp"
+
+namespace ocirt::linux_ {
+
+struct InitContext {
+  const spec::Config* cfg = nullptr;
+  std::string id, bundle, rootfs;  // absolute host paths
+  int sync_fd = -1;
+  int fifo_fd = -1;                // O_PATH fd of the exec fifo; -1: wait for sync Start instead
+  struct Join {
+    int fd;
+    int type;  // CLONE_NEW*
+    std::string what;
+  };
+  std::vector<Join> joins;         // namespaces the child joins by path (net, ipc, uts, cgroup, mount)
+  bool new_userns = false;
+  bool unshare_cgroupns = false;   // cgroup namespace is made after the cgroup is joined
+  bool no_pivot = false, no_new_keyring = false;
+  int preserve_fds = 0;
+  const cgroups::Plan* cgroup = nullptr;
+};
+
+// The child after clone: sets the container up, reports Created, waits for start, execs.
+[[noreturn]] void init_main(InitContext& ctx);
+
+// rootfs.cpp (run in the child, in its mount namespace)
+void prepare_rootfs(const InitContext& ctx);      // propagation, rootfs bind, config mounts, /dev
+void enter_rootfs(const InitContext& ctx);        // pivot_root or chroot (--no-pivot)
+void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, readonly root
+
+// devices.cpp
+void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs);
+
+// identity.cpp
+void apply_rlimits(const spec::Process& p);
+// groups, uid/gid, caps, nnp, umask; what the kernel refused but runc only warns about goes to warnings
+void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::string>& warnings);
+// PATH lookup inside the container; throws runc's words ("executable file not found in $PATH").
+std::string find_executable(const spec::Process& p);
+
+// namespaces.cpp
+unsigned long ns_flag(const std::string& type);
+
+}  // namespace ocirt::linux_

@@ -1,0 +1,164 @@
+#include "src/linux/process.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "ocirt/error.hpp"
+#include "src/linux/sync.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt::linux_ {
+namespace {
+
+std::string map_text(const std::vector<spec::IdMapping>& m) {
+  std::string s;
+  for (auto& e : m)
+    s += std::to_string(e.container_id) + " " + std::to_string(e.host_id) + " " + std::to_string(e.size) + "\n";
+  return s;
+}
+
+Fd open_ns(const std::string& path, const std::string& what) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("linux.namespaces: open " + what + " namespace " + path);
+  return fd;
+}
+
+}  // namespace
+
+Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
+  const spec::Config& cfg = *ctx.cfg;
+  uint64_t flags = 0;
+  std::vector<Fd> join_fds;
+  Fd own_pidns, own_timens;
+  if (cfg.linux) {
+    for (auto& ns : cfg.linux->namespaces) {
+      unsigned long f = ns_flag(ns.type);
+      if (ns.path.empty()) {
+        if (f == CLONE_NEWCGROUP && cgroup_fd < 0) ctx.unshare_cgroupns = true;  // after joining the cgroup
+        else if (f == CLONE_NEWTIME) continue;  // made below, so offsets can be written first
+        else flags |= f;
+        continue;
+      }
+      Fd fd = open_ns(ns.path, ns.type);
+      if (f == CLONE_NEWPID || f == CLONE_NEWTIME) {
+        // pid and time namespaces apply to children: the parent enters them for the clone only
+        Fd& own = f == CLONE_NEWPID ? own_pidns : own_timens;
+        own = open_ns(f == CLONE_NEWPID ? "/proc/self/ns/pid_for_children" : "/proc/self/ns/time_for_children", ns.type);
+        if (::setns(fd.get(), f) < 0) throw_errno("linux.namespaces: join " + ns.type + " namespace " + ns.path);
+        continue;
+      }
+      ctx.joins.push_back({fd.get(), static_cast<int>(f), ns.type + " namespace " + ns.path});
+      join_fds.push_back(std::move(fd));
+    }
+    // mount is joined last: the other paths are resolved in the runtime's mount namespace
+    std::stable_partition(ctx.joins.begin(), ctx.joins.end(), [](auto& j) { return j.type != CLONE_NEWNS; });
+    const spec::Namespace* time = cfg.find_namespace("time");
+    if (time && time->path.empty()) {
+      own_timens = open_ns("/proc/self/ns/time_for_children", "time");
+      if (::unshare(CLONE_NEWTIME) < 0) throw_errno("linux.namespaces: create time namespace");
+      std::string offs;
+      for (auto& [clock, o] : cfg.linux->time_offsets)
+        offs += clock + " " + std::to_string(o.secs) + " " + std::to_string(o.nanosecs) + "\n";
+      if (!offs.empty()) sys::write_file("/proc/self/timens_offsets", offs);
+    }
+  }
+  ctx.new_userns = flags & CLONE_NEWUSER;
+  if (cgroup_fd >= 0 && cfg.find_namespace("cgroup") && cfg.find_namespace("cgroup")->path.empty())
+    flags |= CLONE_NEWCGROUP;
+
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("sync socketpair");
+  Spawned s;
+  s.sync.reset(sp[0]);
+  ctx.sync_fd = sp[1];
+
+  int pidfd = -1;
+  struct clone_args args {};
+  args.flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd >= 0 ? static_cast<uint64_t>(cgroup_fd) : 0;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS && cgroup_fd < 0)  // old kernel: plain clone, fork-like
+    pid = ::syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, nullptr);
+  int clone_errno = errno;
+  if (pid == 0) init_main(ctx);  // never returns
+  ::close(sp[1]);
+  // back to our own pid/time namespace for whatever we spawn next (hooks)
+  if (own_pidns) ::setns(own_pidns.get(), CLONE_NEWPID);
+  if (own_timens) ::setns(own_timens.get(), CLONE_NEWTIME);
+  if (pid < 0) throw_errno("clone the container process", clone_errno);
+  s.pid = static_cast<pid_t>(pid);
+  s.pidfd.reset(pidfd);
+
+  try {
+    if (cfg.linux && (flags & CLONE_NEWUSER)) {
+      std::string base = "/proc/" + std::to_string(s.pid);
+      try {
+        sys::write_file(base + "/uid_map", map_text(cfg.linux->uid_mappings));
+      } catch (const Error& e) {
+        throw Error(std::string("linux.uidMappings: ") + e.what(), e.err());
+      }
+      try {
+        sys::write_file(base + "/gid_map", map_text(cfg.linux->gid_mappings));
+      } catch (const Error& e) {
+        throw Error(std::string("linux.gidMappings: ") + e.what(), e.err());
+      }
+    }
+    if (cfg.process->oom_score_adj) {
+      try {
+        sys::write_file("/proc/" + std::to_string(s.pid) + "/oom_score_adj", std::to_string(*cfg.process->oom_score_adj));
+      } catch (const Error& e) {
+        throw Error(std::string("process.oomScoreAdj: ") + e.what(), e.err());
+      }
+    }
+    if (hooks.on_clone) hooks.on_clone(s.pid);
+    sync::send(s.sync.get(), sync::Type::Go, s.pid);
+    for (;;) {
+      sync::Message m;
+      if (!sync::recv(s.sync.get(), m)) throw Error("container init exited during setup", ECHILD);
+      if (m.type == sync::Type::Error) throw Error(m.text, m.err);
+      if (m.type == sync::Type::Created) {
+        for (std::string_view w = m.text; !w.empty();) {
+          size_t nl = w.find('\n');
+          spdlog::warn("{}", w.substr(0, nl));
+          w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
+        }
+        break;
+      }
+      if (m.type == sync::Type::RunHooks) {
+        if (hooks.run_hooks) hooks.run_hooks(s.pid);
+        sync::send(s.sync.get(), sync::Type::HooksDone);
+        continue;
+      }
+      throw Error("sync: unexpected message from container init", EPROTO);
+    }
+  } catch (...) {
+    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
+    while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw;
+  }
+  return s;
+}
+
+}  // namespace ocirt::linux_
+
+namespace ocirt::linux_ {
+
+void sync_ack(Spawned& s) { sync::send(s.sync.get(), sync::Type::Ack); }
+
+void sync_start(Spawned& s) {
+  sync::send(s.sync.get(), sync::Type::Start);
+  s.sync.reset();
+}
+
+}  // namespace ocirt::linux_

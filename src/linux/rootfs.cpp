@@ -1,0 +1,332 @@
+// The container's filesystem: propagation, rootfs bind, the config's mounts (each target
+// resolved inside the rootfs and mounted through its fd), pivot_root, masked and readonly paths.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "ocirt/error.hpp"
+#include "src/linux/linux.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt::linux_ {
+namespace {
+
+struct MountFlags {
+  unsigned long flags = 0;       // mount(2) flags
+  unsigned long clear = 0;       // flags explicitly turned off (rw, suid, ...)
+  unsigned long propagation = 0; // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [|MS_REC]
+  bool bind = false, rbind = false;
+  std::string data;
+};
+
+MountFlags parse_options(const std::vector<std::string>& opts) {
+  static const struct {
+    const char* name;
+    bool clear;
+    unsigned long flag;
+  } table[] = {
+      {"ro", false, MS_RDONLY},         {"rw", true, MS_RDONLY},           {"nosuid", false, MS_NOSUID},
+      {"suid", true, MS_NOSUID},        {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
+      {"noexec", false, MS_NOEXEC},     {"exec", true, MS_NOEXEC},         {"sync", false, MS_SYNCHRONOUS},
+      {"async", true, MS_SYNCHRONOUS},  {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
+      {"mand", false, MS_MANDLOCK},     {"nomand", true, MS_MANDLOCK},     {"atime", true, MS_NOATIME},
+      {"noatime", false, MS_NOATIME},   {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
+      {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
+      {"nostrictatime", true, MS_STRICTATIME}, {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
+      {"silent", false, MS_SILENT},     {"loud", true, MS_SILENT},         {"iversion", false, MS_I_VERSION},
+      {"noiversion", true, MS_I_VERSION},
+  };
+  static const struct {
+    const char* name;
+    unsigned long flag;
+  } prop[] = {
+      {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
+      {"rshared", MS_SHARED | MS_REC},  {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
+      {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  MountFlags m;
+  for (auto& o : opts) {
+    if (o == "bind") { m.bind = true; continue; }
+    if (o == "rbind") { m.bind = m.rbind = true; continue; }
+    if (o == "tmpcopyup") continue;  // runc extension, not supported: ignored like an fs hint
+    bool found = false;
+    for (auto& e : table)
+      if (o == e.name) {
+        if (e.clear) { m.flags &= ~e.flag; m.clear |= e.flag; }
+        else m.flags |= e.flag;
+        found = true;
+      }
+    for (auto& e : prop)
+      if (o == e.name) { m.propagation = e.flag; found = true; }
+    if (!found) m.data += (m.data.empty() ? "" : ",") + o;
+  }
+  return m;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// mount_setattr attributes from mount(2) flags.
+uint64_t to_attr(unsigned long f) {
+  uint64_t a = 0;
+  if (f & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (f & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (f & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (f & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (f & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (f & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (f & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  else if (f & MS_RELATIME) a |= MOUNT_ATTR_RELATIME;
+  return a;
+}
+
+void set_attr(int fd, uint64_t set, uint64_t clr, uint64_t propagation, bool recursive, const std::string& what) {
+  struct mount_attr attr {};
+  attr.attr_set = set;
+  attr.attr_clr = clr;
+  if (set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME | MOUNT_ATTR_RELATIME)) attr.attr_clr |= MOUNT_ATTR__ATIME;
+  attr.propagation = propagation;
+  if (::mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    throw_errno(what);
+}
+
+uint64_t propagation_of(unsigned long p) {
+  if (p & MS_SHARED) return MS_SHARED;
+  if (p & MS_SLAVE) return MS_SLAVE;
+  if (p & MS_PRIVATE) return MS_PRIVATE;
+  if (p & MS_UNBINDABLE) return MS_UNBINDABLE;
+  return 0;
+}
+
+// Bind `src_fd` (or path) onto target fd: a detached copy gets its attributes first, then is
+// attached. Nothing is ever mounted on a path string a symlink could redirect.
+void bind_onto(int src_dirfd, const char* src_path, int target_fd, bool recursive, const MountFlags& f,
+               const std::string& what) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0) |
+                   (src_path[0] ? 0 : AT_EMPTY_PATH);
+  Fd tree(::open_tree(src_dirfd, src_path, flags));
+  if (!tree) throw_errno(what + ": open_tree");
+  uint64_t set = to_attr(f.flags);
+  if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
+  if (f.propagation & MS_REC) set_attr(tree.get(), 0, 0, propagation_of(f.propagation), true, what + ": set propagation");
+  if (::move_mount(tree.get(), "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    throw_errno(what + ": move_mount");
+}
+
+bool is_dir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// /sys/fs/cgroup inside the container: cgroup2 on pure v2 (with a cgroup namespace), else a
+// tmpfs with one mount per host hierarchy showing the container's cgroup.
+void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, const MountFlags& f, int target) {
+  const auto& sys = cgroups::System::get();
+  bool cgns = ctx.cfg->has_namespace("cgroup");
+  unsigned long fl = f.flags & ~MS_RDONLY;
+  if (sys.layout == cgroups::Layout::V2) {
+    if (cgns) {
+      if (::mount("cgroup2", fd_path(target).c_str(), "cgroup2", f.flags, nullptr) < 0) throw_errno("mount " + dest);
+    } else {
+      bind_onto(AT_FDCWD, ctx.cgroup->leaves.at(0).c_str(), target, false, f, "mount " + dest);
+    }
+    return;
+  }
+  if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", fl, "mode=755") < 0) throw_errno("mount tmpfs on " + dest);
+  for (size_t i = 0; i < sys.hierarchies.size(); ++i) {
+    const auto& h = sys.hierarchies[i];
+    std::string name = h.v2 ? "unified" : h.mount.substr(h.mount.rfind('/') + 1);
+    Fd sub = sys::mkdir_in_root(rootfd, dest + "/" + name);
+    if (cgns) {
+      std::string opts = h.v2 ? "" : h.controllers;
+      if (::mount("cgroup", fd_path(sub.get()).c_str(), h.v2 ? "cgroup2" : "cgroup", f.flags, opts.c_str()) < 0)
+        throw_errno("mount cgroup " + name + " on " + dest);
+    } else {
+      bind_onto(AT_FDCWD, ctx.cgroup->leaves.at(i).c_str(), sub.get(), false, f, "mount cgroup " + name);
+    }
+    // co-mounted controllers get their usual symlinks (cpu -> cpu,cpuacct)
+    if (!h.v2 && h.controllers.find(',') != std::string::npos && h.controllers.rfind("name=", 0) != 0) {
+      Fd dir = sys::mkdir_in_root(rootfd, dest);
+      Fd real(::openat(dir.get(), ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+      size_t pos = 0;
+      while (pos <= h.controllers.size()) {
+        size_t c = h.controllers.find(',', pos);
+        if (c == std::string::npos) c = h.controllers.size();
+        std::string ctl = h.controllers.substr(pos, c - pos);
+        if (ctl != name && real) ::symlinkat(name.c_str(), real.get(), ctl.c_str());
+        pos = c + 1;
+      }
+    }
+  }
+  if (f.flags & MS_RDONLY) {
+    Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
+    if (top.get() < 0) throw_errno("reopen " + dest, -top.release());
+    set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
+  }
+}
+
+void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, bool& dev_tmpfs) {
+  MountFlags f = parse_options(m.options);
+  std::string dest = m.destination[0] == '/' ? m.destination : "/" + m.destination;
+  std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + dest;
+  bool bind = f.bind || m.type == "bind";
+  std::string source = m.source;
+  if (bind && !source.empty() && source[0] != '/') source = ctx.bundle + "/" + source;
+  bool want_file = bind && !is_dir(source);
+  if (bind) {
+    struct stat st;
+    if (::stat(source.c_str(), &st) < 0) throw_errno(what + ": source");
+  }
+  Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
+  if (bind) {
+    bind_onto(AT_FDCWD, source.c_str(), target.get(), f.rbind, f, what);
+    return;
+  }
+  if (m.type == "cgroup") return mount_cgroup(ctx, rootfd, dest, f, target.get());
+  unsigned long flags = f.flags;
+  bool is_dev = dest == "/dev";
+  if (is_dev) {
+    dev_tmpfs = true;
+    flags &= ~MS_RDONLY;  // devices are created first; read-only afterwards
+  }
+  const char* data = f.data.empty() ? nullptr : f.data.c_str();
+  if (::mount(m.source.c_str(), fd_path(target.get()).c_str(), m.type.c_str(), flags, data) < 0) {
+    int e = errno;
+    // Without a new net (ipc) namespace the kernel refuses a fresh sysfs (mqueue): bind the host's.
+    if ((e == EPERM || e == EBUSY) && (m.type == "sysfs" || m.type == "mqueue")) {
+      MountFlags bf = f;
+      bf.flags &= ~MS_RDONLY;
+      bind_onto(AT_FDCWD, m.type == "sysfs" ? "/sys" : "/dev/mqueue", target.get(), true, bf, what);
+      Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
+      if (top.get() >= 0 && (f.flags & MS_RDONLY)) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, true, what);
+      return;
+    }
+    throw_errno(what, e);
+  }
+  if (f.propagation) {
+    Fd top(sys::open_in_root(rootfd, dest, O_PATH));
+    if (top.get() < 0) throw_errno(what + ": reopen", -top.release());
+    set_attr(top.get(), 0, 0, propagation_of(f.propagation), f.propagation & MS_REC, what + ": propagation");
+  }
+}
+
+unsigned long rootfs_propagation(const std::string& p) {
+  if (p == "shared") return MS_SHARED;
+  if (p == "rshared") return MS_SHARED | MS_REC;
+  if (p == "slave") return MS_SLAVE;
+  if (p == "rslave") return MS_SLAVE | MS_REC;
+  if (p == "private") return MS_PRIVATE;
+  if (p == "rprivate") return MS_PRIVATE | MS_REC;
+  if (p == "unbindable") return MS_UNBINDABLE;
+  if (p == "runbindable") return MS_UNBINDABLE | MS_REC;
+  return 0;
+}
+
+}  // namespace
+
+void prepare_rootfs(const InitContext& ctx) {
+  const auto& cfg = *ctx.cfg;
+  const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
+  unsigned long p = rootfs_propagation(prop);
+  // Nothing we do here may reach the host: everything becomes a slave (or what was asked).
+  if (::mount(nullptr, "/", nullptr, p ? p : (MS_SLAVE | MS_REC), nullptr) < 0) throw_errno("set propagation of /");
+  // pivot_root needs the rootfs' parent mount not to be shared.
+  if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    throw_errno("bind rootfs " + ctx.rootfs);
+  if (::mount(nullptr, ctx.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) < 0 && !ctx.no_pivot)
+    throw_errno("make rootfs private");
+  Fd rootfd(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfd) throw_errno("open rootfs " + ctx.rootfs);
+  bool dev_tmpfs = false, dev_bound = false;
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    try {
+      mount_one(ctx, rootfd.get(), cfg.mounts[i], dev_tmpfs);
+      if (cfg.mounts[i].destination == "/dev" && !dev_tmpfs) dev_bound = true;
+    } catch (const Error& e) {
+      throw Error("mounts[" + std::to_string(i) + "]: " + e.what(), e.err());
+    }
+  }
+  if (!dev_bound) setup_dev(ctx, rootfd.get(), dev_tmpfs);
+  // The cwd exists inside the rootfs (runc creates it), resolved securely.
+  if (cfg.process) sys::mkdir_in_root(rootfd.get(), cfg.process->cwd);
+}
+
+void enter_rootfs(const InitContext& ctx) {
+  if (ctx.no_pivot) {
+    if (::chdir(ctx.rootfs.c_str()) < 0) throw_errno("chdir rootfs");
+    if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) throw_errno("move rootfs to /");
+    if (::chroot(".") < 0) throw_errno("chroot");
+    if (::chdir("/") < 0) throw_errno("chdir /");
+    return;
+  }
+  Fd oldroot(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  Fd newroot(::open(ctx.rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!oldroot || !newroot) throw_errno("open root for pivot_root");
+  if (::fchdir(newroot.get()) < 0) throw_errno("chdir rootfs");
+  if (::syscall(SYS_pivot_root, ".", ".") < 0) throw_errno("pivot_root");
+  if (::fchdir(oldroot.get()) < 0) throw_errno("chdir old root");
+  // The old root is stacked under the new one: detach it without propagating to the host.
+  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) throw_errno("make old root slave");
+  if (::umount2(".", MNT_DETACH) < 0) throw_errno("detach old root");
+  if (::chdir("/") < 0) throw_errno("chdir /");
+}
+
+void finish_rootfs(const InitContext& ctx) {
+  const auto& cfg = *ctx.cfg;
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (cfg.linux) {
+    for (auto& path : cfg.linux->readonly_paths) {
+      int fd = sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
+      if (fd == -ENOENT) continue;
+      if (fd < 0) throw_errno("linux.readonlyPaths: " + path, -fd);
+      Fd f(fd);
+      MountFlags ro;
+      ro.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+      bind_onto(f.get(), "", f.get(), true, ro, "linux.readonlyPaths: " + path);
+      Fd top(sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW));
+      if (top.get() >= 0) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, true, "linux.readonlyPaths: " + path);
+    }
+    for (auto& path : cfg.linux->masked_paths) {
+      int fd = sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
+      if (fd == -ENOENT) continue;  // absent paths are skipped (e.g. /proc/kcore on some kernels)
+      if (fd < 0) throw_errno("linux.maskedPaths: " + path, -fd);
+      Fd f(fd);
+      struct stat st;
+      if (::fstat(f.get(), &st) < 0) throw_errno("linux.maskedPaths: stat " + path);
+      if (S_ISDIR(st.st_mode)) {
+        Fd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
+        if (!fs || ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+          throw_errno("linux.maskedPaths: tmpfs for " + path);
+        Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+        if (!mnt) throw_errno("linux.maskedPaths: fsmount for " + path);
+        if (::move_mount(mnt.get(), "", f.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+          throw_errno("linux.maskedPaths: mount over " + path);
+      } else {
+        // /dev/null of the container, resolved inside it (never a host node through a symlink)
+        int nul = sys::open_in_root(root.get(), "/dev/null", O_PATH | O_NOFOLLOW);
+        if (nul < 0) throw_errno("linux.maskedPaths: /dev/null", -nul);
+        Fd n(nul);
+        MountFlags none;
+        bind_onto(n.get(), "", f.get(), false, none, "linux.maskedPaths: " + path);
+      }
+    }
+    if (!cfg.linux->rootfs_propagation.empty()) {
+      unsigned long p = rootfs_propagation(cfg.linux->rootfs_propagation);
+      if (::mount(nullptr, "/", nullptr, p, nullptr) < 0) throw_errno("linux.rootfsPropagation");
+    }
+  }
+  for (auto& m : cfg.mounts) {  // /dev mounted with "ro": read-only now that devices exist
+    if (m.destination != "/dev") continue;
+    if (parse_options(m.options).flags & MS_RDONLY) {
+      Fd dev(sys::open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY));
+      if (dev.get() >= 0) set_attr(dev.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make /dev read-only");
+    }
+  }
+  if (cfg.root && cfg.root->readonly) set_attr(root.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "root.readonly");
+}
+
+}  // namespace ocirt::linux_

@@ -1,0 +1,37 @@
+// The typed channel between the runtime (parent) and the container's init (child): a
+// SOCK_SEQPACKET socketpair, one fixed-size message per send, so nothing is ever split.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ocirt::sync {
+
+enum class Type : uint32_t {
+  Go = 1,          // parent -> child: maps written, cgroup joined; start setting up
+  RunHooks,        // child -> parent: rootfs ready, run prestart + createRuntime hooks now
+  HooksDone,       // parent -> child
+  Created,         // child -> parent: ready to exec, waiting for start; text: warnings
+  Ack,             // parent -> child: state recorded; carries the host pid of the child
+  Start,           // parent -> child (foreground `run` only, instead of the exec fifo)
+  Error,           // child -> parent: step + errno + text
+};
+
+struct Message {
+  Type type;
+  int32_t err;   // errno for Error
+  int64_t value; // pid for Ack
+  char text[2048];
+};
+
+void send(int fd, Type t, int64_t value = 0);
+void send_error(int fd, int err, const std::string& text);
+void send_text(int fd, Type t, const std::string& text);
+// Receives one message. Returns false on EOF (the peer is gone).
+bool recv(int fd, Message& m);
+// Receives and requires `want`; an Error message is rethrown as ocirt::Error.
+void expect(int fd, Type want, const char* step);
+
+}  // namespace ocirt::sync

@@ -1,0 +1,206 @@
+#include "src/linux/util.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "ocirt/error.hpp"
+
+namespace ocirt {
+
+void throw_errno(const std::string& step, int err) {
+  throw Error(step + ": " + std::strerror(err), err);
+}
+
+namespace sys {
+
+static bool read_fd(int fd, std::string& out) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return true;
+    out.append(buf, n);
+  }
+}
+
+bool try_read_file(const std::string& path, std::string& out) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    throw_errno("open " + path);
+  }
+  out.clear();
+  if (!read_fd(fd.get(), out)) throw_errno("read " + path);
+  return true;
+}
+
+std::string read_file(const std::string& path) {
+  std::string s;
+  if (!try_read_file(path, s)) throw_errno("open " + path, ENOENT);
+  return s;
+}
+
+static void write_all(int fd, std::string_view data, const std::string& what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("write " + what);
+    data.remove_prefix(n);
+  }
+}
+
+void write_file(const std::string& path, std::string_view data, int flags) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0644));
+  if (!fd) throw_errno("open " + path);
+  write_all(fd.get(), data, path);
+}
+
+void write_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+  std::string tmp = "." + name + ".tmp";
+  Fd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) throw_errno("create " + name);
+  write_all(fd.get(), data, name);
+  fd.reset();
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) throw_errno("rename " + name);
+}
+
+void write_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  Fd d(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!d) throw_errno("open " + dir);
+  write_atomic(d.get(), path.substr(slash + 1), data, mode);
+}
+
+void mkdir_p(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
+  if (errno != ENOENT) throw_errno("mkdir " + path);
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) throw_errno("mkdir " + path);
+  mkdir_p(path.substr(0, slash), mode);
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw_errno("mkdir " + path);
+}
+
+int open_in_root(int rootfd, std::string_view path, int flags, uint64_t resolve_extra) {
+  std::string p(path);
+  while (!p.empty() && p[0] == '/') p.erase(0, 1);
+  if (p.empty()) p = ".";
+  struct open_how how {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve_extra;
+  int fd;
+  do fd = static_cast<int>(::syscall(SYS_openat2, rootfd, p.c_str(), &how, sizeof how));
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd < 0 ? -errno : fd;
+}
+
+Fd mkdir_in_root(int rootfd, std::string_view path, bool file, mode_t mode) {
+  int fd = open_in_root(rootfd, path, O_PATH);
+  if (fd >= 0) return Fd(fd);
+  if (fd != -ENOENT) throw_errno("resolve " + std::string(path) + " in the rootfs", -fd);
+  // Walk component by component, creating what is missing; each step is resolved in the root.
+  Fd cur(::dup(rootfd));
+  size_t i = 0;
+  std::string sp(path);
+  while (i < sp.size()) {
+    while (i < sp.size() && sp[i] == '/') ++i;
+    size_t j = sp.find('/', i);
+    if (j == std::string::npos) j = sp.size();
+    if (j == i) break;
+    std::string name = sp.substr(i, j - i);
+    bool last = sp.find_first_not_of('/', j) == std::string::npos;
+    std::string prefix = sp.substr(0, j);
+    int next = open_in_root(rootfd, prefix, O_PATH);
+    if (next == -ENOENT) {
+      // `cur` is the securely resolved parent; create the name in it (never follows a final symlink).
+      int r;
+      if (last && file) {
+        Fd f(::openat(cur.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+        r = f ? 0 : -errno;
+      } else {
+        r = ::mkdirat(cur.get(), name.c_str(), mode) == 0 ? 0 : -errno;
+      }
+      if (r < 0 && r != -EEXIST) throw_errno("create " + prefix + " in the rootfs", -r);
+      next = open_in_root(rootfd, prefix, O_PATH);
+    }
+    if (next < 0) throw_errno("resolve " + prefix + " in the rootfs", -next);
+    cur.reset(next);
+    i = j;
+  }
+  return cur;
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+bool proc_stat(pid_t pid, uint64_t& start_time, char& state) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  std::string s;
+  if (!try_read_file(path, s)) return false;
+  auto rp = s.rfind(')');  // comm may contain spaces and parentheses
+  if (rp == std::string::npos || rp + 2 >= s.size()) return false;
+  state = s[rp + 2];
+  // fields after ')' start at field 3 (state); starttime is field 22
+  const char* p = s.c_str() + rp + 2;
+  for (int field = 3; field < 22 && *p; ++field) {
+    p = strchr(p, ' ');
+    if (!p) return false;
+    ++p;
+  }
+  start_time = strtoull(p, nullptr, 10);
+  return true;
+}
+
+std::string boot_id() {
+  std::string s;
+  if (!try_read_file("/proc/sys/kernel/random/boot_id", s)) return {};
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+void close_fds_except(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned lo = 3;
+  for (int k : keep) {
+    if (k < static_cast<int>(lo)) continue;
+    if (static_cast<unsigned>(k) > lo) ::syscall(SYS_close_range, lo, k - 1, 0);
+    lo = k + 1;
+  }
+  ::syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+std::string now_rfc3339() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace sys
+}  // namespace ocirt

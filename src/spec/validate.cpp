@@ -1,0 +1,268 @@
+// Validation of config.json: first our JSON schema (schema/config-schema.json, embedded at
+// build time), then the semantic rules a schema cannot express. Every message starts with
+// the JSON path of the field, e.g. `linux.namespaces[2].type: must be one of ...`.
+#include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
+#include <rapidjson/schema.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <cap-ng.h>
+
+#include <set>
+#include <string_view>
+
+#include "ocirt/error.hpp"
+#include "ocirt/spec.hpp"
+#include "src/spec/rlimits.hpp"
+
+namespace ocirt::schemas {
+extern const std::string_view config_schema;
+}
+
+namespace ocirt::spec {
+namespace {
+
+// "/linux/namespaces/2/type" -> "linux.namespaces[2].type"
+std::string json_path(const rapidjson::Pointer& p) {
+  std::string out;
+  for (size_t i = 0; i < p.GetTokenCount(); ++i) {
+    const auto& t = p.GetTokens()[i];
+    if (t.index != rapidjson::kPointerInvalidIndex) {
+      out += "[" + std::to_string(t.index) + "]";
+    } else {
+      if (!out.empty()) out += ".";
+      out.append(t.name, t.length);
+    }
+  }
+  return out.empty() ? "(root)" : out;
+}
+
+std::string dump(const rapidjson::Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return sb.GetString();
+}
+
+const char* type_name(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "boolean";
+    case rapidjson::kObjectType: return "object";
+    case rapidjson::kArrayType: return "array";
+    case rapidjson::kStringType: return "string";
+    default: return v.IsInt64() || v.IsUint64() ? "integer" : "number";
+  }
+}
+
+struct SchemaHolder {
+  rapidjson::Document doc;
+  std::optional<rapidjson::SchemaDocument> schema;
+  SchemaHolder() {
+    doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
+    if (doc.HasParseError()) throw Error("internal: embedded config schema is not valid JSON");
+    schema.emplace(doc);
+  }
+};
+
+// Turn the validator's (schema pointer, keyword, document pointer) into a sentence.
+std::string describe(const rapidjson::Document& schema_doc, const rapidjson::Document& doc,
+                     const rapidjson::Pointer& sptr, const std::string& keyword, const rapidjson::Pointer& dptr) {
+  std::string path = json_path(dptr);
+  const rapidjson::Value* sub = sptr.Get(schema_doc);
+  const rapidjson::Value* val = dptr.Get(doc);
+  const rapidjson::Value* kw = sub && sub->IsObject() && sub->HasMember(keyword.c_str()) ? &(*sub)[keyword.c_str()] : nullptr;
+  if (keyword == "required" && kw && val && val->IsObject()) {
+    for (auto& r : kw->GetArray())
+      if (!val->HasMember(r.GetString()))
+        return (path == "(root)" ? std::string() : path + ".") + r.GetString() + ": required field is missing";
+  }
+  if (keyword == "type" && kw && val)
+    return path + ": must be of type " + (kw->IsString() ? kw->GetString() : dump(*kw)) + ", not " + type_name(*val);
+  if (keyword == "enum" && kw && val) {
+    std::string opts;
+    for (auto& e : kw->GetArray()) opts += (opts.empty() ? "" : ", ") + dump(e);
+    return path + ": " + dump(*val) + " is not one of " + opts;
+  }
+  if ((keyword == "minimum" || keyword == "maximum") && kw && val)
+    return path + ": " + dump(*val) + " is out of range (" + keyword + " " + dump(*kw) + ")";
+  if (keyword == "minLength") return path + ": must not be empty";
+  if (keyword == "minItems") return path + ": must not be empty";
+  return path + ": does not match the schema (" + keyword + ")";
+}
+
+bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
+
+bool has_dotdot(std::string_view p) {
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    if (p.substr(i, j - i) == "..") return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+void check_caps(const std::optional<std::vector<std::string>>& set, const std::string& path) {
+  if (!set) return;
+  for (size_t i = 0; i < set->size(); ++i) {
+    const std::string& name = (*set)[i];
+    if (name.rfind("CAP_", 0) != 0 || capng_name_to_capability(name.c_str() + 4) < 0)
+      throw Error(path + "[" + std::to_string(i) + "]: unknown capability \"" + name + "\"");
+  }
+}
+
+// Which namespace a sysctl belongs to (runc's rules); empty if not namespaced.
+std::string sysctl_namespace(const std::string& key) {
+  static const std::set<std::string> ipc = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                            "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  if (ipc.count(key) || key.rfind("fs.mqueue.", 0) == 0) return "ipc";
+  if (key.rfind("net.", 0) == 0) return "network";
+  if (key == "kernel.hostname" || key == "kernel.domainname") return "uts";
+  return {};
+}
+
+}  // namespace
+
+void validate_schema(const std::string& text) {
+  static SchemaHolder holder;
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError())
+    throw Error("config.json: invalid JSON at offset " + std::to_string(doc.GetErrorOffset()));
+  rapidjson::SchemaValidator v(*holder.schema);
+  if (!doc.Accept(v)) {
+    rapidjson::StringBuffer sb;
+    v.GetInvalidSchemaPointer().StringifyUriFragment(sb);
+    std::string frag = sb.GetString();  // "#/definitions/..."
+    rapidjson::Pointer sptr(frag.size() > 1 ? frag.substr(1).c_str() : "");
+    std::string kw = v.GetInvalidSchemaKeyword();
+    throw Error(describe(holder.doc, doc, sptr, kw, v.GetInvalidDocumentPointer()), EINVAL);
+  }
+}
+
+void validate_semantics(const Config& c) {
+  if (c.oci_version.rfind("1.", 0) != 0)
+    throw Error("ociVersion: \"" + c.oci_version + "\" is not a supported version (1.x)", EINVAL);
+  if (!c.root) throw Error("root: required on Linux", EINVAL);
+  if (!c.process) throw Error("process: required to create a container", EINVAL);
+  const Process& p = *c.process;
+  if (p.args.empty()) throw Error("process.args: must contain at least the program to run", EINVAL);
+  if (!absolute(p.cwd)) throw Error("process.cwd: \"" + p.cwd + "\" is not an absolute path", EINVAL);
+  for (size_t i = 0; i < p.env.size(); ++i)
+    if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
+      throw Error("process.env[" + std::to_string(i) + "]: \"" + p.env[i] + "\" is not of the form KEY=value", EINVAL);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    std::string where = "process.rlimits[" + std::to_string(i) + "]";
+    if (rlimit_resource(p.rlimits[i].type) < 0)
+      throw Error(where + ".type: unknown rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+    if (!seen.insert(p.rlimits[i].type).second)
+      throw Error(where + ".type: duplicate rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+    if (p.rlimits[i].soft > p.rlimits[i].hard)
+      throw Error(where + ": soft limit is greater than the hard limit", EINVAL);
+  }
+  if (p.capabilities) {
+    check_caps(p.capabilities->bounding, "process.capabilities.bounding");
+    check_caps(p.capabilities->effective, "process.capabilities.effective");
+    check_caps(p.capabilities->inheritable, "process.capabilities.inheritable");
+    check_caps(p.capabilities->permitted, "process.capabilities.permitted");
+    check_caps(p.capabilities->ambient, "process.capabilities.ambient");
+  }
+  for (size_t i = 0; i < c.mounts.size(); ++i) {
+    const Mount& m = c.mounts[i];
+    std::string where = "mounts[" + std::to_string(i) + "]";
+    if (has_dotdot(m.destination))
+      throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
+    if ((!m.uid_mappings.empty() || !m.gid_mappings.empty()))
+      throw Error(where + ".uidMappings: idmapped mounts are not supported yet", ENOTSUP);
+  }
+  if (c.hooks) {
+    auto check = [](const std::vector<Hook>& v, const char* name) {
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!absolute(v[i].path))
+          throw Error(std::string("hooks.") + name + "[" + std::to_string(i) + "].path: \"" + v[i].path +
+                          "\" is not an absolute path",
+                      EINVAL);
+    };
+    check(c.hooks->prestart, "prestart");
+    check(c.hooks->create_runtime, "createRuntime");
+    check(c.hooks->create_container, "createContainer");
+    check(c.hooks->start_container, "startContainer");
+    check(c.hooks->poststart, "poststart");
+    check(c.hooks->poststop, "poststop");
+  }
+  if (!c.linux) {
+    if (!c.hostname.empty()) throw Error("hostname: setting the hostname needs a uts namespace (linux.namespaces)", EINVAL);
+    return;
+  }
+  const Linux& l = *c.linux;
+  seen.clear();
+  for (size_t i = 0; i < l.namespaces.size(); ++i) {
+    const Namespace& n = l.namespaces[i];
+    std::string where = "linux.namespaces[" + std::to_string(i) + "]";
+    if (!seen.insert(n.type).second) throw Error(where + ".type: duplicate namespace \"" + n.type + "\"", EINVAL);
+    if (!n.path.empty() && !absolute(n.path))
+      throw Error(where + ".path: \"" + n.path + "\" is not an absolute path", EINVAL);
+  }
+  if (!c.hostname.empty() && !c.has_namespace("uts"))
+    throw Error("hostname: setting the hostname needs a uts namespace in linux.namespaces", EINVAL);
+  if (!c.domainname.empty() && !c.has_namespace("uts"))
+    throw Error("domainname: setting the domainname needs a uts namespace in linux.namespaces", EINVAL);
+  const Namespace* user = c.find_namespace("user");
+  if (user && user->path.empty() && (l.uid_mappings.empty() || l.gid_mappings.empty()))
+    throw Error("linux.uidMappings: a new user namespace needs uidMappings and gidMappings", EINVAL);
+  if (!user && (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
+    throw Error("linux.uidMappings: id mappings need a user namespace in linux.namespaces", EINVAL);
+  if (user && !user->path.empty())
+    throw Error("linux.namespaces: joining an existing user namespace by path is not supported yet", ENOTSUP);
+  for (auto& [key, off] : l.time_offsets) {
+    if (key != "monotonic" && key != "boottime")
+      throw Error("linux.timeOffsets." + key + ": unknown clock (monotonic or boottime)", EINVAL);
+    if (!c.has_namespace("time") || !c.find_namespace("time")->path.empty())
+      throw Error("linux.timeOffsets: time offsets need a new time namespace in linux.namespaces", EINVAL);
+    if (off.nanosecs >= 1000000000u) throw Error("linux.timeOffsets." + key + ".nanosecs: must be below 1e9", EINVAL);
+  }
+  for (size_t i = 0; i < l.devices.size(); ++i) {
+    const Device& d = l.devices[i];
+    std::string where = "linux.devices[" + std::to_string(i) + "]";
+    if (!absolute(d.path) || has_dotdot(d.path))
+      throw Error(where + ".path: \"" + d.path + "\" must be an absolute path without \"..\"", EINVAL);
+  }
+  if (has_dotdot(l.cgroups_path))
+    throw Error("linux.cgroupsPath: \"" + l.cgroups_path + "\" must not contain \"..\"", EINVAL);
+  for (auto& [key, value] : l.sysctl) {
+    std::string where = "linux.sysctl." + key;
+    if (key.empty() || key.find('/') != std::string::npos || has_dotdot(key) || key.find("..") != std::string::npos)
+      throw Error(where + ": invalid sysctl name", EINVAL);
+    std::string ns = sysctl_namespace(key);
+    if (ns.empty()) throw Error(where + ": sysctl is not in a separate kernel namespace", EINVAL);
+    const Namespace* n = c.find_namespace(ns);
+    if (!n || !n->path.empty())
+      throw Error(where + ": sysctl needs a new " + ns + " namespace in linux.namespaces", EINVAL);
+  }
+  for (size_t i = 0; i < l.masked_paths.size(); ++i)
+    if (!absolute(l.masked_paths[i]))
+      throw Error("linux.maskedPaths[" + std::to_string(i) + "]: not an absolute path", EINVAL);
+  for (size_t i = 0; i < l.readonly_paths.size(); ++i)
+    if (!absolute(l.readonly_paths[i]))
+      throw Error("linux.readonlyPaths[" + std::to_string(i) + "]: not an absolute path", EINVAL);
+  if (l.seccomp) throw Error("linux.seccomp: seccomp is not supported by this build yet", ENOTSUP);
+  if (l.intel_rdt) throw Error("linux.intelRdt: Intel RDT is not supported by this build", ENOTSUP);
+  if (l.memory_policy) throw Error("linux.memoryPolicy: memory policies are not supported by this build yet", ENOTSUP);
+  if (l.personality) throw Error("linux.personality: personality is not supported by this build yet", ENOTSUP);
+  if (!l.net_devices.empty()) throw Error("linux.netDevices: moving network devices is not supported yet", ENOTSUP);
+}
+
+bool Config::has_namespace(std::string_view type) const { return find_namespace(type) != nullptr; }
+
+const Namespace* Config::find_namespace(std::string_view type) const {
+  if (!linux) return nullptr;
+  for (auto& n : linux->namespaces)
+    if (n.type == type) return &n;
+  return nullptr;
+}
+
+}  // namespace ocirt::spec

@@ -1,0 +1,283 @@
+#include "ocirt/state.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <algorithm>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "ocirt/error.hpp"
+#include "src/linux/util.hpp"
+#include "src/spec/json.hpp"
+
+namespace ocirt::state {
+
+static const char kStateFile[] = "state.json";
+static const char kFifo[] = "exec.fifo";
+
+void check_id(const std::string& id) {
+  auto ok_first = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  bool ok = !id.empty() && id.size() <= 1024 && ok_first(id[0]);
+  for (size_t i = 1; ok && i < id.size(); ++i) {
+    char c = id[i];
+    ok = ok_first(c) || c == '_' || c == '.' || c == '+' || c == '-';
+  }
+  if (!ok) throw Error("invalid container id \"" + id + "\": must match [A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}", EINVAL);
+}
+
+template <typename W>
+static void write_strings(W& w, const char* key, const std::vector<std::string>& v) {
+  w.Key(key);
+  w.StartArray();
+  for (auto& s : v) w.String(s.c_str(), s.size());
+  w.EndArray();
+}
+
+template <typename W>
+static void write_annotations(W& w, const std::map<std::string, std::string>& a) {
+  w.Key("annotations");
+  w.StartObject();
+  for (auto& [k, v] : a) {
+    w.Key(k.c_str(), k.size());
+    w.String(v.c_str(), v.size());
+  }
+  w.EndObject();
+}
+
+template <typename W>
+static void write_hooks(W& w, const char* key, const std::vector<spec::Hook>& hooks) {
+  w.Key(key);
+  w.StartArray();
+  for (auto& h : hooks) {
+    w.StartObject();
+    w.Key("path");
+    w.String(h.path.c_str(), h.path.size());
+    write_strings(w, "args", h.args);
+    write_strings(w, "env", h.env);
+    if (h.timeout) {
+      w.Key("timeout");
+      w.Int(*h.timeout);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string to_json(const Record& r) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  auto kv = [&](const char* k, const std::string& v) {
+    w.Key(k);
+    w.String(v.c_str(), v.size());
+  };
+  kv("ociVersion", r.oci_version);
+  kv("id", r.id);
+  kv("status", r.status);
+  w.Key("pid");
+  w.Int(r.pid);
+  w.Key("pidStartTime");
+  w.Uint64(r.start_time);
+  kv("bundle", r.bundle);
+  kv("rootfs", r.rootfs);
+  kv("created", r.created);
+  kv("owner", r.owner);
+  kv("bootId", r.boot_id);
+  write_annotations(w, r.annotations);
+  write_strings(w, "cgroupLeaves", r.cgroup_leaves);
+  write_strings(w, "cgroupCreated", r.cgroup_created);
+  write_hooks(w, "poststart", r.poststart);
+  write_hooks(w, "poststop", r.poststop);
+  w.EndObject();
+  return sb.GetString();
+}
+
+Record from_json(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str(), text.size());
+  if (d.HasParseError() || !d.IsObject()) throw Error("state.json is corrupt", EINVAL);
+  Record r;
+  r.oci_version = json::str(d, "ociVersion");
+  r.id = json::str(d, "id");
+  r.status = json::str(d, "status");
+  r.pid = json::num<int>(d, "pid").value_or(0);
+  r.start_time = json::num<uint64_t>(d, "pidStartTime").value_or(0);
+  r.bundle = json::str(d, "bundle");
+  r.rootfs = json::str(d, "rootfs");
+  r.created = json::str(d, "created");
+  r.owner = json::str(d, "owner");
+  r.boot_id = json::str(d, "bootId");
+  r.annotations = json::string_map(d, "annotations");
+  r.cgroup_leaves = json::strings(d, "cgroupLeaves");
+  r.cgroup_created = json::strings(d, "cgroupCreated");
+  auto hooks = [&](const char* key) {
+    std::vector<spec::Hook> out;
+    json::each(d, key, [&](const json::Value& h) {
+      out.push_back({json::str(h, "path"), json::strings(h, "args"), json::strings(h, "env"), json::num<int>(h, "timeout")});
+    });
+    return out;
+  };
+  r.poststart = hooks("poststart");
+  r.poststop = hooks("poststop");
+  return r;
+}
+
+std::string derive_status(const Record& r, int dirfd) {
+  if (r.pid <= 0) return r.status == "creating" ? "creating" : "stopped";
+  if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return "stopped";  // state from before a reboot
+  uint64_t st;
+  char pstate;
+  if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return "stopped";
+  if (r.status == "creating") return "creating";
+  if (::faccessat(dirfd, kFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return "created";
+  for (auto& leaf : r.cgroup_leaves) {
+    if (leaf.find("/freezer/") == std::string::npos) continue;
+    std::string s;
+    if (sys::try_read_file(leaf + "/freezer.state", s) && s.rfind("FROZEN", 0) == 0) return "paused";
+  }
+  return "running";
+}
+
+std::string state_json(const Record& r, const std::string& status, bool pretty) {
+  rapidjson::StringBuffer sb;
+  auto emit = [&](auto& w) {
+    w.StartObject();
+    auto kv = [&](const char* k, const std::string& v) {
+      w.Key(k);
+      w.String(v.c_str(), v.size());
+    };
+    kv("ociVersion", r.oci_version);
+    kv("id", r.id);
+    w.Key("pid");
+    w.Int(status == "stopped" ? 0 : r.pid);
+    kv("status", status);
+    kv("bundle", r.bundle);
+    kv("rootfs", r.rootfs);
+    kv("created", r.created);
+    if (!r.annotations.empty()) write_annotations(w, r.annotations);
+    kv("owner", r.owner);
+    w.EndObject();
+  };
+  if (pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+    w.SetIndent(' ', 2);
+    emit(w);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    emit(w);
+  }
+  return sb.GetString();
+}
+
+static void lock_dir(int fd, const std::string& id) {
+  while (::flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) throw_errno("lock state of " + id);
+}
+
+Dir Dir::claim(const std::string& root, const std::string& id) {
+  check_id(id);
+  if (::mkdir(root.c_str(), 0711) < 0 && errno != EEXIST) sys::mkdir_p(root, 0711);
+  Dir d;
+  d.root_ = root;
+  d.id_ = id;
+  d.path_ = root + "/" + id;
+  if (::mkdir(d.path_.c_str(), 0711) < 0) {
+    if (errno == EEXIST) throw Error("container with id " + id + " already exists", EEXIST);
+    throw_errno("create state dir " + d.path_);
+  }
+  d.owned_ = true;
+  d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!d.fd_) {
+    int e = errno;
+    ::rmdir(d.path_.c_str());
+    throw_errno("open state dir " + d.path_, e);
+  }
+  lock_dir(d.fd_.get(), id);
+  return d;
+}
+
+Dir Dir::open(const std::string& root, const std::string& id, bool lock) {
+  check_id(id);
+  Dir d;
+  d.root_ = root;
+  d.id_ = id;
+  d.path_ = root + "/" + id;
+  d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!d.fd_) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) throw NotExist("container does not exist", ENOENT);
+    throw_errno("open state dir " + d.path_);
+  }
+  if (lock) lock_dir(d.fd_.get(), id);
+  return d;
+}
+
+Dir::~Dir() {
+  if (owned_ && fd_) {
+    try {
+      remove();
+    } catch (...) {
+    }
+  }
+}
+
+bool Dir::has_record() const { return ::faccessat(fd_.get(), kStateFile, F_OK, AT_SYMLINK_NOFOLLOW) == 0; }
+
+Record Dir::load() const {
+  Fd f(::openat(fd_.get(), kStateFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!f) {
+    if (errno == ENOENT) throw NotExist("container does not exist", ENOENT);
+    throw_errno("open " + path_ + "/state.json");
+  }
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(f.get(), buf, sizeof buf)) > 0) s.append(buf, n);
+  return from_json(s);
+}
+
+void Dir::save(const Record& r) const { sys::write_atomic(fd_.get(), kStateFile, to_json(r), 0600); }
+
+void Dir::remove() {
+  if (!fd_) return;
+  // Only plain entries we made live here; unlink them without following anything.
+  int dfd = ::dup(fd_.get());
+  if (DIR* dir = ::fdopendir(dfd)) {
+    while (struct dirent* e = ::readdir(dir)) {
+      std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      ::unlinkat(fd_.get(), e->d_name, 0);
+    }
+    ::closedir(dir);
+  } else {
+    ::close(dfd);
+  }
+  // The path was built from a checked id: it is always a direct child of the root.
+  if (::unlinkat(AT_FDCWD, path_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+    throw_errno("remove state dir " + path_);
+  fd_.reset();
+  owned_ = false;
+}
+
+std::vector<std::string> list_ids(const std::string& root) {
+  std::vector<std::string> ids;
+  DIR* dir = ::opendir(root.c_str());
+  if (!dir) {
+    if (errno == ENOENT) return ids;
+    throw_errno("open state root " + root);
+  }
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.' || e->d_type != DT_DIR) continue;
+    ids.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace ocirt::state
