@@ -129,7 +129,7 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       if (m.type == sync::Type::Created) {
         for (std::string_view w = m.text; !w.empty();) {
           size_t nl = w.find('\n');
-          spdlog::warn("{}", w.substr(0, nl));
+          spdlog::debug("{}", w.substr(0, nl));  // runc template: ambient caps never raise
           w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
         }
         break;

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs every build and test dependency of oci-rt from Debian's archive (Debian 12, as root).
+# Idempotent: does nothing when everything is already installed.
+set -eu
+PKGS="g++ meson ninja-build pkg-config python3 git rapidjson-dev libseccomp-dev libcap-ng-dev libcxxopts-dev \
+libspdlog-dev doctest-dev busybox-static jq bats iproute2 golang-github-opencontainers-specs-dev python3-jsonschema man-db"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
