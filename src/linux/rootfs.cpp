@@ -231,9 +231,10 @@ unsigned long rootfs_propagation(const std::string& p) {
 void prepare_rootfs(const InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
   const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
-  unsigned long p = rootfs_propagation(prop);
-  // Nothing we do here may reach the host: everything becomes a slave (or what was asked).
-  if (::mount(nullptr, "/", nullptr, p ? p : (MS_SLAVE | MS_REC), nullptr) < 0) throw_errno("set propagation of /");
+  // Nothing we mount may reach the host: everything becomes a slave (private if that was
+  // asked). The requested propagation is applied to the container's / after pivot_root.
+  unsigned long p = (rootfs_propagation(prop) & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
+  if (::mount(nullptr, "/", nullptr, p | MS_REC, nullptr) < 0) throw_errno("set propagation of /");
   // pivot_root needs the rootfs' parent mount not to be shared.
   if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     throw_errno("bind rootfs " + ctx.rootfs);

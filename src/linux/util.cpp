@@ -103,7 +103,32 @@ int open_in_root(int rootfd, std::string_view path, int flags, uint64_t resolve_
   return fd < 0 ? -errno : fd;
 }
 
+// Lexically clean a path inside a root: ".." never goes above it (as RESOLVE_IN_ROOT does).
+static std::string clean_in_root(const std::string& p) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string::npos) j = p.size();
+    std::string c = p.substr(i, j - i);
+    if (c == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!c.empty() && c != ".") {
+      parts.push_back(c);
+    }
+    i = j + 1;
+  }
+  return "/" + join(parts, "/");
+}
+
+static Fd mkdir_in_root_depth(int rootfd, std::string_view path, bool file, mode_t mode, int depth);
+
 Fd mkdir_in_root(int rootfd, std::string_view path, bool file, mode_t mode) {
+  return mkdir_in_root_depth(rootfd, path, file, mode, 0);
+}
+
+static Fd mkdir_in_root_depth(int rootfd, std::string_view path, bool file, mode_t mode, int depth) {
+  if (depth > 40) throw_errno("resolve " + std::string(path) + " in the rootfs", ELOOP);
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0) return Fd(fd);
   if (fd != -ENOENT) throw_errno("resolve " + std::string(path) + " in the rootfs", -fd);
@@ -131,6 +156,17 @@ Fd mkdir_in_root(int rootfd, std::string_view path, bool file, mode_t mode) {
       }
       if (r < 0 && r != -EEXIST) throw_errno("create " + prefix + " in the rootfs", -r);
       next = open_in_root(rootfd, prefix, O_PATH);
+      if (next == -ENOENT) {
+        // A dangling symlink: create its target, resolved inside the root, then go on there.
+        char target[4096];
+        ssize_t n = ::readlinkat(cur.get(), name.c_str(), target, sizeof target - 1);
+        if (n > 0) {
+          target[n] = 0;
+          std::string dir = sp.substr(0, i);
+          std::string redirected = target[0] == '/' ? std::string(target) : dir + "/" + target;
+          return mkdir_in_root_depth(rootfd, clean_in_root(redirected + sp.substr(j)), file, mode, depth + 1);
+        }
+      }
     }
     if (next < 0) throw_errno("resolve " + prefix + " in the rootfs", -next);
     cur.reset(next);

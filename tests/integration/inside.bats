@@ -1,0 +1,369 @@
+#!/usr/bin/env bats
+# What the process inside the container sees: namespaces, mounts, devices, identity, limits.
+
+load helpers
+
+@test "namespaces: pid, net, ipc, uts, mount differ from the host's; pid 1 inside" {
+  args sh -c 'for n in pid net ipc uts mnt; do echo "$n $(readlink /proc/self/ns/$n)"; done; echo "self $$"'
+  run_ctr
+  [ "$status" -eq 0 ]
+  for n in pid net ipc uts mnt; do
+    inside=$(echo "$output" | awk -v n=$n '$1 == n {print $2}')
+    [ -n "$inside" ]
+    [ "$inside" != "$(readlink /proc/self/ns/$n)" ]
+  done
+  [[ "$output" == *"self 1"* ]]
+}
+
+@test "namespaces: cgroup and time namespaces when asked for, with time offsets" {
+  cfg '.linux.namespaces += [{"type": "cgroup"}, {"type": "time"}] | .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0}}'
+  args sh -c 'readlink /proc/self/ns/cgroup; readlink /proc/self/ns/time; cat /proc/uptime'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" != "$(readlink /proc/self/ns/cgroup)" ]
+  [ "${lines[1]}" != "$(readlink /proc/self/ns/time)" ]
+  up=$(echo "${lines[2]}" | cut -d. -f1)
+  host=$(cut -d. -f1 /proc/uptime)
+  # boottime is not offset, but the time namespace exists; check monotonic via /proc/self/timens_offsets
+  [ -n "$up" ]
+}
+
+@test "namespaces: time offsets reach the container's clocks" {
+  cfg '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}}'
+  args cat /proc/uptime
+  run_ctr
+  [ "$status" -eq 0 ]
+  inside=$(echo "$output" | cut -d. -f1)
+  host=$(cut -d. -f1 /proc/uptime)
+  [ "$inside" -ge $((host + 864000 - 5)) ]
+}
+
+@test "namespaces: joining an existing network namespace by path" {
+  ip netns add "ocirt-test-$$" 
+  cfg --arg p "/run/netns/ocirt-test-$$" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)'
+  args readlink /proc/self/ns/net
+  run_ctr
+  want=$(ip netns exec "ocirt-test-$$" readlink /proc/self/ns/net)
+  ip netns delete "ocirt-test-$$"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$want" ]
+}
+
+@test "namespaces: a bad namespace path names the field" {
+  cfg '.linux.namespaces |= map(if .type == "network" then .path = "/nonexistent/netns" else . end)'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.namespaces"*"/nonexistent/netns"*"No such file or directory"* ]]
+  no_leftovers
+}
+
+@test "hostname and domainname" {
+  cfg '.hostname = "box1" | .domainname = "example.org"'
+  args sh -c 'hostname; cat /proc/sys/kernel/domainname'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = box1 ]
+  [ "${lines[1]}" = example.org ]
+  [ "$(hostname)" != box1 ]
+}
+
+@test "mounts: proc, sysfs (ro), /dev tmpfs, devpts, shm, mqueue, cgroup; readonly root" {
+  args cat /proc/self/mountinfo
+  run_ctr
+  [ "$status" -eq 0 ]
+  echo "$output" | awk '$5 == "/" {print}' | grep -q ' ro[, ]'
+  echo "$output" | grep -qE ' /proc .* - proc '
+  echo "$output" | grep -qE ' /sys ro,.* - sysfs '
+  echo "$output" | grep -qE ' /dev .* - tmpfs '
+  echo "$output" | grep -qE ' /dev/pts .* - devpts '
+  echo "$output" | grep -qE ' /dev/shm .* - tmpfs '
+  echo "$output" | grep -qE ' /dev/mqueue .* - mqueue '
+  echo "$output" | grep -qE ' /sys/fs/cgroup ro,.* - tmpfs '
+  echo "$output" | grep -qE ' /sys/fs/cgroup/memory .* - cgroup '
+  # nothing of the host's mount table leaks in
+  ! echo "$output" | grep -q ' /run '
+}
+
+@test "mounts: the host sees none of the container's mounts" {
+  args sleep 100
+  before=$(wc -l < /proc/self/mountinfo)
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  [ "$(wc -l < /proc/self/mountinfo)" -eq "$before" ]
+  ! grep -q "$BUNDLE" /proc/self/mountinfo
+  ocirt delete --force "$ID"
+}
+
+@test "mounts: bind (ro, rw), rbind, tmpfs with options, relative source, file bind" {
+  mkdir -p "$BATS_TEST_TMPDIR/src/sub" "$BUNDLE/rel"
+  echo data > "$BATS_TEST_TMPDIR/src/file"
+  echo rel > "$BUNDLE/rel/x"
+  echo single > "$BATS_TEST_TMPDIR/single"
+  cfg --arg s "$BATS_TEST_TMPDIR/src" --arg f "$BATS_TEST_TMPDIR/single" '.mounts += [
+    {"destination": "/mnt/ro", "type": "bind", "source": $s, "options": ["bind", "ro"]},
+    {"destination": "/mnt/rw", "type": "none", "source": $s, "options": ["rbind", "rw", "nosuid"]},
+    {"destination": "/mnt/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m", "mode=1777", "noexec"]},
+    {"destination": "/mnt/rel", "type": "bind", "source": "rel", "options": ["bind"]},
+    {"destination": "/etc/single", "type": "bind", "source": $f, "options": ["bind", "ro"]}]'
+  args sh -c 'cat /mnt/ro/file; touch /mnt/ro/x 2>/dev/null && echo ro-writable; touch /mnt/rw/new && echo rw-ok;
+              cat /mnt/rel/x; cat /etc/single; grep " /mnt/tmp " /proc/self/mountinfo; stat -c %a /mnt/tmp'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = data ]
+  [[ "$output" != *ro-writable* ]]
+  [[ "$output" == *rw-ok* ]]
+  [ -f "$BATS_TEST_TMPDIR/src/new" ]
+  [[ "$output" == *rel* ]]
+  [[ "$output" == *single* ]]
+  [[ "$output" == *noexec*tmpfs*size=1024k* ]]
+  [[ "$output" == *1777* ]]
+}
+
+@test "mounts: a missing bind source names the mount and errno; nothing left behind" {
+  cfg '.mounts += [{"destination": "/mnt/x", "type": "bind", "source": "/nonexistent/dir", "options": ["bind"]}]'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"mounts[7]"*"/nonexistent/dir"*"No such file or directory"* ]]
+  no_leftovers
+}
+
+@test "mounts: a target that is a symlink out of the rootfs lands inside it" {
+  mkdir -p "$BATS_TEST_TMPDIR/src" "$BATS_TEST_TMPDIR/hostdir"
+  echo payload > "$BATS_TEST_TMPDIR/src/file"
+  ln -s "$BATS_TEST_TMPDIR/hostdir" "$BUNDLE/rootfs/abs"
+  ln -s ../../../../../../../../../.."$BATS_TEST_TMPDIR/hostdir" "$BUNDLE/rootfs/rel"
+  cfg --arg s "$BATS_TEST_TMPDIR/src" '.mounts += [
+    {"destination": "/abs", "type": "bind", "source": $s, "options": ["bind"]},
+    {"destination": "/rel/sub", "type": "bind", "source": $s, "options": ["bind"]}]'
+  args sh -c 'cat /abs/file'
+  run_ctr
+  [ "$status" -eq 0 ]
+  # the host directory the symlinks point to was never mounted on or written to
+  [ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
+  ! grep -q "$BATS_TEST_TMPDIR/hostdir" /proc/self/mountinfo
+}
+
+@test "devices: default nodes, /dev symlinks, linux.devices with mode and owner" {
+  cfg '.linux.devices = [{"path": "/dev/fuse-test", "type": "c", "major": 10, "minor": 229, "fileMode": 384, "uid": 12, "gid": 34}]'
+  args sh -c 'for d in null zero full random urandom tty fuse-test; do stat -c "%n %F %t:%T %a %u:%g" /dev/$d; done;
+              for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/dev/null character special file 1:3 666 0:0"* ]]
+  [[ "$output" == *"/dev/zero character special file 1:5 666"* ]]
+  [[ "$output" == *"/dev/full character special file 1:7"* ]]
+  [[ "$output" == *"/dev/urandom character special file 1:9"* ]]
+  [[ "$output" == *"/dev/tty character special file 5:0"* ]]
+  [[ "$output" == *"/dev/fuse-test character special file a:e5 600 12:34"* ]]
+  [[ "$output" == *"/proc/self/fd"* ]]
+  [[ "$output" == *"pts/ptmx"* ]]
+  [[ "$output" == *null-ok* ]]
+}
+
+@test "masked paths are empty or unreadable; absent ones are skipped" {
+  cfg '.linux.maskedPaths += ["/proc/does-not-exist"]'
+  args sh -c 'cat /proc/keys | wc -c; ls /proc/acpi 2>/dev/null | wc -l; ls /sys/firmware | wc -l; grep -c " /proc/keys " /proc/self/mountinfo'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = 1 ]
+}
+
+@test "readonly paths cannot be written" {
+  args sh -c 'echo 1 > /proc/sys/kernel/domainname && echo WROTE; grep " /proc/sys " /proc/self/mountinfo'
+  run_ctr
+  [[ "$output" != *WROTE* ]]
+  [[ "$output" == *" /proc/sys ro,"* ]]
+}
+
+@test "root.readonly false gives a writable root" {
+  cfg '.root.readonly = false'
+  args sh -c 'touch /newfile && echo ok'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "$output" = ok ]
+  [ -f "$BUNDLE/rootfs/newfile" ]
+}
+
+@test "user: uid, gid, additionalGids, umask" {
+  cfg '.root.readonly = false | .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5, 7], "umask": 63}'
+  args sh -c 'id -u; id -g; grep ^Groups: /proc/self/status; umask; grep ^Uid: /proc/self/status'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1000 ]
+  [ "${lines[1]}" = 1001 ]
+  [[ "${lines[2]}" == *"5 7"* ]]
+  [ "${lines[3]}" = 0077 ]
+  [[ "${lines[4]}" == *"1000"*"1000"*"1000"*"1000"* ]]
+}
+
+@test "capabilities: the config's sets, nothing more" {
+  cfg '.process.capabilities = {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN", "CAP_KILL"], "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}'
+  args grep ^Cap /proc/self/status
+  run_ctr
+  [ "$status" -eq 0 ]
+  # CAP_CHOWN = bit 0 (1), CAP_KILL = bit 5 (0x20); the exec recomputes: eff = prm = amb
+  [[ "$output" == *"CapBnd:	0000000000000021"* ]]
+  [[ "$output" == *"CapInh:	0000000000000020"* ]]
+  [[ "$output" == *"CapAmb:	0000000000000020"* ]]
+}
+
+@test "capabilities: an unknown name is rejected with its JSON path" {
+  cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'process.capabilities.bounding[3]: unknown capability "CAP_NOT_A_CAP"'* ]]
+  no_leftovers
+}
+
+@test "noNewPrivileges" {
+  args grep NoNewPrivs /proc/self/status
+  run_ctr
+  [[ "$output" == *"NoNewPrivs:	1"* ]]
+  cfg '.process.noNewPrivileges = false'
+  run_ctr
+  [[ "$output" == *"NoNewPrivs:	0"* ]]
+}
+
+@test "rlimits are applied" {
+  cfg '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}, {"type": "RLIMIT_CORE", "soft": 0, "hard": 0}, {"type": "RLIMIT_NPROC", "soft": 777, "hard": 777}]'
+  args sh -c 'ulimit -Sn; ulimit -Hn; ulimit -c; ulimit -u'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 123 ]
+  [ "${lines[1]}" = 456 ]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = 777 ]
+}
+
+@test "rlimits: raising a hard limit the host forbids fails with the field and errno" {
+  hard=$(ulimit -Hn)
+  cfg --argjson h $((hard * 2)) '.process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": $h}]'
+  args true
+  run_ctr
+  if [ "$status" -eq 0 ]; then skip "this host lets root raise hard limits (CAP_SYS_RESOURCE)"; fi
+  [[ "$output" == *"process.rlimits[0] (RLIMIT_NOFILE): setrlimit: Operation not permitted"* ]]
+  no_leftovers
+}
+
+@test "oomScoreAdj" {
+  cfg '.process.oomScoreAdj = 345'
+  args cat /proc/self/oom_score_adj
+  run_ctr
+  [ "$output" = 345 ]
+}
+
+@test "sysctl in the container's namespaces" {
+  cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789"}'
+  args sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 123456789 ]
+  [ "$(cat /proc/sys/kernel/shmmax)" != 123456789 ]
+}
+
+@test "sysctl: a host-wide sysctl is refused by name" {
+  cfg '.linux.sysctl = {"vm.swappiness": "1"}'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.sysctl.vm.swappiness: sysctl is not in a separate kernel namespace"* ]]
+  no_leftovers
+}
+
+@test "cwd (created if missing) and env" {
+  cfg '.process.cwd = "/work/dir" | .process.env += ["FOO=bar baz"]'
+  args sh -c 'pwd; echo "$FOO"'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = /work/dir ]
+  [ "${lines[1]}" = "bar baz" ]
+}
+
+@test "executable lookup: PATH from process.env; runc's words for missing and forbidden" {
+  args nosuchprog
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'exec: "nosuchprog": executable file not found in $PATH'* ]]
+  no_leftovers
+  args /bin/nosuchprog
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'exec: "/bin/nosuchprog": no such file or directory'* ]]
+  no_leftovers
+  printf '#!/bin/sh\necho hi\n' > "$BUNDLE/rootfs/bin/noexec"
+  chmod 0644 "$BUNDLE/rootfs/bin/noexec"
+  args /bin/noexec
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'exec: "/bin/noexec": permission denied'* ]]
+  no_leftovers
+}
+
+@test "cgroup: the container is placed in its cgroup in every hierarchy; removed on delete" {
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  pid=$(ocirt state "$ID" | jq -r .pid)
+  n=0
+  while IFS=: read -r num ctrl path; do
+    [ -n "$ctrl" ] || [ "$num" = 0 ] || continue
+    [ "$path" = "/$ID" ] || { echo "bad cgroup line: $num:$ctrl:$path"; false; }
+    n=$((n + 1))
+  done < "/proc/$pid/cgroup"
+  [ "$n" -ge 1 ]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
+
+@test "cgroup: cgroupsPath absolute and nested; parents we made are removed too" {
+  cfg --arg p "/ocirt-test-$$-parent/$ID" '.linux.cgroupsPath = $p'
+  args sh -c 'cat /proc/self/cgroup'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/ocirt-test-$$-parent/$ID"* ]]
+  [ -z "$(find /sys/fs/cgroup -maxdepth 2 -name "ocirt-test-$$-parent")" ]
+}
+
+@test "cgroup: '..' in cgroupsPath is refused" {
+  cfg '.linux.cgroupsPath = "/a/../../etc"'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.cgroupsPath"* ]]
+  no_leftovers
+}
+
+@test "no-pivot: chroot instead of pivot_root still runs" {
+  args sh -c 'cat /proc/self/mountinfo | wc -l; echo ok'
+  run "$OCIRT" --root "$ROOT" run --no-pivot --bundle "$BUNDLE" "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *ok* ]]
+}
+
+@test "rootfsPropagation shared and private show in the container's mountinfo" {
+  cfg '.linux.rootfsPropagation = "shared"'
+  args sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *shared:* ]]
+  cfg '.linux.rootfsPropagation = "private"'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" != *shared:* ]]
+  [[ "$output" != *master:* ]]
+}
+
+@test "fds: nothing the caller had open reaches the container, --preserve-fds does" {
+  args sh -c 'ls /proc/self/fd'
+  exec 7>"$BATS_TEST_TMPDIR/seven" 8>"$BATS_TEST_TMPDIR/eight"
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$(echo $output)" == "0 1 2 3" ]]  # 3 is ls's own directory fd
+  run "$OCIRT" --root "$ROOT" run --preserve-fds 6 --bundle "$BUNDLE" "$ID"
+  exec 7>&- 8>&-
+  [[ "$(echo $output)" == *"7 8"* ]]
+}
