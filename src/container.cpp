@@ -133,7 +133,9 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
     cgroups::create(plan);
     Fd fifo;
     if (with_fifo) {
-      if (::mkfifoat(dir.fd(), kFifo, 0622) < 0) throw_errno("create exec fifo");
+      // 0622 whatever the umask: the container process may write it after dropping root
+      if (::mkfifoat(dir.fd(), kFifo, 0622) < 0 || ::fchmodat(dir.fd(), kFifo, 0622, 0) < 0)
+        throw_errno("create exec fifo");
       fifo.reset(::openat(dir.fd(), kFifo, O_PATH | O_CLOEXEC));
       if (!fifo) throw_errno("open exec fifo");
     }

@@ -123,6 +123,10 @@ void out(const std::string& s) {
 
 int main(int argc, char** argv) {
   using namespace ocirt::cli;
+  // A caller may start us with stdin/stdout/stderr closed: our own fds must never take those
+  // numbers (the container would get our sync socket as its stdio).
+  for (int fd = 0; fd < 3; ++fd)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) < 0) return 1;
   int cmd = 1;
   while (cmd < argc && argv[cmd][0] == '-') {
     if (takes_value(argv[cmd])) ++cmd;

@@ -56,7 +56,9 @@ void init_main(InitContext& ctx) {
   const spec::Process& proc = *cfg.process;
   std::string exe;
   try {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the runtime died before we were recorded: die too
+    // If the runtime dies before it recorded us, our next send or receive on the sync channel
+    // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
+    // (No PR_SET_PDEATHSIG: clearing it after Ack would race with the parent's exit.)
     sigset_t all;
     sigemptyset(&all);
     ::sigprocmask(SIG_SETMASK, &all, nullptr);
@@ -110,7 +112,6 @@ void init_main(InitContext& ctx) {
 
     sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
-    ::prctl(PR_SET_PDEATHSIG, 0);
 
     if (ctx.fifo_fd >= 0) {
       // Blocks until `start` opens the fifo for reading.
