@@ -57,6 +57,7 @@ void wait_exit(int pidfd, int timeout_ms) {
 struct Prepared {
   spec::Config cfg;
   std::string bundle, rootfs;
+  bool has_process = true;
 };
 
 Prepared prepare(const CreateOptions& o) {
@@ -72,6 +73,12 @@ Prepared prepare(const CreateOptions& o) {
   struct stat st;
   if (::stat(p.rootfs.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) throw Error("root.path: " + p.rootfs + " is not a directory", ENOTDIR);
   if (!p.cfg.find_namespace("mount")) throw Error("linux.namespaces: a mount namespace is required", EINVAL);
+  if (!p.cfg.process) {
+    // Allowed by the spec at create; the init sets everything up and start refuses.
+    p.has_process = false;
+    p.cfg.process.emplace();
+    p.cfg.process->cwd = "/";
+  }
   if (p.cfg.process->terminal && o.console_socket.empty())
     throw Error("process.terminal: cannot allocate a terminal without --console-socket (set terminal to false)", EINVAL);
   if (!o.console_socket.empty()) throw Error("--console-socket: terminals are not supported by this build yet", ENOTSUP);
@@ -121,6 +128,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
   rec.owner = owner_name();
   rec.boot_id = sys::boot_id();
   rec.annotations = cfg.annotations;
+  rec.has_process = p.has_process;
   if (cfg.hooks) {
     rec.poststart = cfg.hooks->poststart;
     rec.poststop = cfg.hooks->poststop;
@@ -131,6 +139,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
   dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
   try {
     cgroups::create(plan);
+    if (cfg.linux && cfg.linux->resources) cgroups::apply(plan, *cfg.linux->resources);
     Fd fifo;
     if (with_fifo) {
       // 0622 whatever the umask: the container process may write it after dropping root
@@ -215,6 +224,13 @@ void start(const std::string& root, const std::string& id) {
   if (status == "stopped") throw Error("cannot start a container that has stopped", EINVAL);
   if (status != "created") throw Error("cannot start an already " + status + " container", EINVAL);
   Fd pidfd = live_pidfd(r);
+  if (!r.has_process) {
+    // Nothing to run: release the init (it exits) and say so.
+    Fd fifo(::openat(dir.fd(), kFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    ::unlinkat(dir.fd(), kFifo, 0);
+    wait_exit(pidfd.get(), 1000);
+    throw Error("cannot start container " + id + ": config.json has no process", EINVAL);
+  }
   Fd fifo(::openat(dir.fd(), kFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw_errno("open exec fifo");
   struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
@@ -333,7 +349,8 @@ void destroy(const std::string& root, const std::string& id, bool force) {
   }
   state::Record r = dir->load();
   std::string status = state::derive_status(r, dir->fd());
-  if ((status == "running" || status == "paused") && !force)
+  // The spec: deleting a container that is not stopped is an error (runc deletes a created one).
+  if (status != "stopped" && status != "creating" && !force)
     throw Error("cannot delete container " + id + " that is not stopped: " + status, EBUSY);
   teardown(*dir, r, r.status != "creating");
 }

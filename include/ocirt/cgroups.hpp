@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ocirt/spec.hpp"
+
 namespace ocirt::cgroups {
 
 enum class Layout { None, V1, Hybrid, V2 };
@@ -36,6 +38,9 @@ struct Plan {
 
 Plan plan(const std::string& cgroups_path, const std::string& id);
 void create(const Plan& p);
+// Resources. For now: pids.limit (the rest of linux.resources is applied by the cgroups work
+// that follows; until then it is logged at debug level, not silently claimed).
+void apply(const Plan& p, const spec::Resources& r);
 void add_process(const std::vector<std::string>& leaves, pid_t pid);
 std::vector<pid_t> pids(const std::vector<std::string>& leaves);
 // Kill everything left in the leaves, then remove the directories we created.

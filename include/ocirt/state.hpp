@@ -21,6 +21,7 @@ struct Record {
   std::string status;  // "creating" until create finished, then "created"
   pid_t pid = 0;
   uint64_t start_time = 0;  // /proc/PID/stat field 22: a reused pid is never ours
+  bool has_process = true;  // config.json had a process (start refuses otherwise)
   std::map<std::string, std::string> annotations;
   std::vector<std::string> cgroup_leaves;   // absolute dirs the container is placed in
   std::vector<std::string> cgroup_created;  // dirs we create (removed on delete), parents first

@@ -150,6 +150,35 @@ void create(const Plan& p) {
   }
 }
 
+static bool has_controller(const Hierarchy& h, std::string_view c) {
+  size_t pos = 0;
+  while (pos <= h.controllers.size()) {
+    size_t e = h.controllers.find(',', pos);
+    if (e == std::string::npos) e = h.controllers.size();
+    if (std::string_view(h.controllers).substr(pos, e - pos) == c) return true;
+    pos = e + 1;
+  }
+  return false;
+}
+
+void apply(const Plan& p, const spec::Resources& r) {
+  const System& s = System::get();
+  if (r.pids_limit) {
+    std::string v = *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max";
+    bool done = false;
+    for (size_t i = 0; i < s.hierarchies.size() && i < p.leaves.size(); ++i) {
+      if (s.hierarchies[i].v2 || !has_controller(s.hierarchies[i], "pids")) continue;
+      try {
+        sys::write_file(p.leaves[i] + "/pids.max", v);
+      } catch (const Error& e) {
+        throw Error(std::string("linux.resources.pids.limit: ") + e.what(), e.err());
+      }
+      done = true;
+    }
+    if (!done) throw Error("linux.resources.pids.limit: no pids controller on this host", ENOTSUP);
+  }
+}
+
 void add_process(const std::vector<std::string>& leaves, pid_t pid) {
   std::string s = std::to_string(pid);
   for (auto& leaf : leaves) {

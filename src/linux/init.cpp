@@ -14,6 +14,7 @@
 #include "ocirt/hooks.hpp"
 #include "ocirt/state.hpp"
 #include "src/linux/linux.hpp"
+#include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
 
@@ -55,6 +56,7 @@ void init_main(InitContext& ctx) {
   const spec::Config& cfg = *ctx.cfg;
   const spec::Process& proc = *cfg.process;
   std::string exe;
+  std::optional<SeccompFilter> seccomp;
   try {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
     // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
@@ -106,9 +108,13 @@ void init_main(InitContext& ctx) {
     finish_rootfs(ctx);
     apply_rlimits(proc);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
+    // Seccomp is compiled now (errors are reported by create) and loaded as late as possible:
+    // right before exec with no_new_privs; without it, while we still have CAP_SYS_ADMIN (runc).
+    if (cfg.linux && cfg.linux->seccomp) seccomp.emplace(*cfg.linux->seccomp);
+    if (seccomp && !proc.no_new_privileges) seccomp->load();
     std::vector<std::string> warnings;
     apply_identity(proc, ctx.new_userns, warnings);
-    exe = find_executable(proc);
+    if (!proc.args.empty()) exe = find_executable(proc);
 
     sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
@@ -135,10 +141,17 @@ void init_main(InitContext& ctx) {
     }
     ::_exit(1);
   }
+  if (proc.args.empty()) ::_exit(0);  // created without a process: start refuses, we go
   // Started: from here errors go to the container's stderr.
   try {
     if (cfg.hooks && !cfg.hooks->start_container.empty())
       hooks::run(cfg.hooks->start_container, hook_state(ctx, 0, "created"), "startContainer");
+  } catch (const std::exception& e) {
+    dprintf(2, "oci-rt: %s\n", e.what());
+    ::_exit(1);
+  }
+  try {
+    if (seccomp && proc.no_new_privileges) seccomp->load();
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());
     ::_exit(1);

@@ -13,6 +13,7 @@
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
+#include "src/linux/seccomp.hpp"
 #include "src/spec/rlimits.hpp"
 
 namespace ocirt::schemas {
@@ -147,29 +148,31 @@ void validate_semantics(const Config& c) {
   if (c.oci_version.rfind("1.", 0) != 0)
     throw Error("ociVersion: \"" + c.oci_version + "\" is not a supported version (1.x)", EINVAL);
   if (!c.root) throw Error("root: required on Linux", EINVAL);
-  if (!c.process) throw Error("process: required to create a container", EINVAL);
-  const Process& p = *c.process;
-  if (p.args.empty()) throw Error("process.args: must contain at least the program to run", EINVAL);
-  if (!absolute(p.cwd)) throw Error("process.cwd: \"" + p.cwd + "\" is not an absolute path", EINVAL);
-  for (size_t i = 0; i < p.env.size(); ++i)
-    if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
-      throw Error("process.env[" + std::to_string(i) + "]: \"" + p.env[i] + "\" is not of the form KEY=value", EINVAL);
-  std::set<std::string> seen;
-  for (size_t i = 0; i < p.rlimits.size(); ++i) {
-    std::string where = "process.rlimits[" + std::to_string(i) + "]";
-    if (rlimit_resource(p.rlimits[i].type) < 0)
-      throw Error(where + ".type: unknown rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
-    if (!seen.insert(p.rlimits[i].type).second)
-      throw Error(where + ".type: duplicate rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
-    if (p.rlimits[i].soft > p.rlimits[i].hard)
-      throw Error(where + ": soft limit is greater than the hard limit", EINVAL);
-  }
-  if (p.capabilities) {
-    check_caps(p.capabilities->bounding, "process.capabilities.bounding");
-    check_caps(p.capabilities->effective, "process.capabilities.effective");
-    check_caps(p.capabilities->inheritable, "process.capabilities.inheritable");
-    check_caps(p.capabilities->permitted, "process.capabilities.permitted");
-    check_caps(p.capabilities->ambient, "process.capabilities.ambient");
+  // process is optional at create (required by start, which then refuses)
+  if (c.process) {
+    const Process& p = *c.process;
+    if (p.args.empty()) throw Error("process.args: must contain at least the program to run", EINVAL);
+    if (!absolute(p.cwd)) throw Error("process.cwd: \"" + p.cwd + "\" is not an absolute path", EINVAL);
+    for (size_t i = 0; i < p.env.size(); ++i)
+      if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
+        throw Error("process.env[" + std::to_string(i) + "]: \"" + p.env[i] + "\" is not of the form KEY=value", EINVAL);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < p.rlimits.size(); ++i) {
+      std::string where = "process.rlimits[" + std::to_string(i) + "]";
+      if (rlimit_resource(p.rlimits[i].type) < 0)
+        throw Error(where + ".type: unknown rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+      if (!seen.insert(p.rlimits[i].type).second)
+        throw Error(where + ".type: duplicate rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+      if (p.rlimits[i].soft > p.rlimits[i].hard)
+        throw Error(where + ": soft limit is greater than the hard limit", EINVAL);
+    }
+    if (p.capabilities) {
+      check_caps(p.capabilities->bounding, "process.capabilities.bounding");
+      check_caps(p.capabilities->effective, "process.capabilities.effective");
+      check_caps(p.capabilities->inheritable, "process.capabilities.inheritable");
+      check_caps(p.capabilities->permitted, "process.capabilities.permitted");
+      check_caps(p.capabilities->ambient, "process.capabilities.ambient");
+    }
   }
   for (size_t i = 0; i < c.mounts.size(); ++i) {
     const Mount& m = c.mounts[i];
@@ -199,7 +202,7 @@ void validate_semantics(const Config& c) {
     return;
   }
   const Linux& l = *c.linux;
-  seen.clear();
+  std::set<std::string> seen;
   for (size_t i = 0; i < l.namespaces.size(); ++i) {
     const Namespace& n = l.namespaces[i];
     std::string where = "linux.namespaces[" + std::to_string(i) + "]";
@@ -249,7 +252,7 @@ void validate_semantics(const Config& c) {
   for (size_t i = 0; i < l.readonly_paths.size(); ++i)
     if (!absolute(l.readonly_paths[i]))
       throw Error("linux.readonlyPaths[" + std::to_string(i) + "]: not an absolute path", EINVAL);
-  if (l.seccomp) throw Error("linux.seccomp: seccomp is not supported by this build yet", ENOTSUP);
+  if (l.seccomp) linux_::validate_seccomp(*l.seccomp);
   if (l.intel_rdt) throw Error("linux.intelRdt: Intel RDT is not supported by this build", ENOTSUP);
   if (l.memory_policy) throw Error("linux.memoryPolicy: memory policies are not supported by this build yet", ENOTSUP);
   if (l.personality) throw Error("linux.personality: personality is not supported by this build yet", ENOTSUP);

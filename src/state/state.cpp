@@ -84,6 +84,8 @@ std::string to_json(const Record& r) {
   w.Int(r.pid);
   w.Key("pidStartTime");
   w.Uint64(r.start_time);
+  w.Key("hasProcess");
+  w.Bool(r.has_process);
   kv("bundle", r.bundle);
   kv("rootfs", r.rootfs);
   kv("created", r.created);
@@ -108,6 +110,7 @@ Record from_json(const std::string& text) {
   r.status = json::str(d, "status");
   r.pid = json::num<int>(d, "pid").value_or(0);
   r.start_time = json::num<uint64_t>(d, "pidStartTime").value_or(0);
+  r.has_process = json::boolean(d, "hasProcess", true);
   r.bundle = json::str(d, "bundle");
   r.rootfs = json::str(d, "rootfs");
   r.created = json::str(d, "created");
