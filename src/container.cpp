@@ -72,7 +72,6 @@ Prepared prepare(const CreateOptions& o) {
   p.rootfs = absolute_path(root[0] == '/' ? root : p.bundle + "/" + root, "root.path:");
   struct stat st;
   if (::stat(p.rootfs.c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) throw Error("root.path: " + p.rootfs + " is not a directory", ENOTDIR);
-  if (!p.cfg.find_namespace("mount")) throw Error("linux.namespaces: a mount namespace is required", EINVAL);
   if (!p.cfg.process) {
     // Allowed by the spec at create; the init sets everything up and start refuses.
     p.has_process = false;

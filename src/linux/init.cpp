@@ -93,26 +93,40 @@ void init_main(InitContext& ctx) {
         throw_errno("join session keyring");
     }
 
-    prepare_rootfs(ctx);
+    // The host's /proc, for reopening the exec fifo later: works whatever the container mounts.
+    Fd hostproc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!hostproc) throw_errno("open /proc");
+    const bool mntns = cfg.find_namespace("mount") != nullptr;
+    std::vector<std::string> warnings;
+    if (mntns) {
+      prepare_rootfs(ctx);
+    } else {
+      // Without a mount namespace every mount would land on the host: make none (as runc).
+      if (!cfg.mounts.empty() || (cfg.linux && (!cfg.linux->masked_paths.empty() || !cfg.linux->readonly_paths.empty())))
+        warnings.push_back("no mount namespace: mounts, masked and readonly paths are not applied");
+    }
     if (cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->create_runtime.empty())) {
       sync::send(sync_fd, sync::Type::RunHooks);
       sync::expect(sync_fd, sync::Type::HooksDone, "wait for createRuntime hooks");
     }
     if (cfg.hooks && !cfg.hooks->create_container.empty())
       hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, "creating"), "createContainer");
-    enter_rootfs(ctx);
+    if (mntns) {
+      enter_rootfs(ctx);
+    } else if (::chroot(ctx.rootfs.c_str()) < 0 || ::chdir("/") < 0) {
+      throw_errno("chroot " + ctx.rootfs);
+    }
     apply_sysctl(cfg);
     if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0) throw_errno("hostname");
     if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
       throw_errno("domainname");
-    finish_rootfs(ctx);
+    if (mntns) finish_rootfs(ctx);
     apply_rlimits(proc);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
     // Seccomp is compiled now (errors are reported by create) and loaded as late as possible:
     // right before exec with no_new_privs; without it, while we still have CAP_SYS_ADMIN (runc).
     if (cfg.linux && cfg.linux->seccomp) seccomp.emplace(*cfg.linux->seccomp);
     if (seccomp && !proc.no_new_privileges) seccomp->load();
-    std::vector<std::string> warnings;
     apply_identity(proc, ctx.new_userns, warnings);
     if (!proc.args.empty()) exe = find_executable(proc);
 
@@ -121,9 +135,10 @@ void init_main(InitContext& ctx) {
 
     if (ctx.fifo_fd >= 0) {
       // Blocks until `start` opens the fifo for reading.
-      std::string fifo = "/proc/self/fd/" + std::to_string(ctx.fifo_fd);
-      Fd w(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
+      std::string fifo = "self/fd/" + std::to_string(ctx.fifo_fd);
+      Fd w(::openat(hostproc.get(), fifo.c_str(), O_WRONLY | O_CLOEXEC));
       if (!w) throw_errno("open exec fifo");
+      hostproc.reset();
       ::close(ctx.fifo_fd);
       ::close(sync_fd);
       if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");

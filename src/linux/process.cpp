@@ -129,7 +129,10 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       if (m.type == sync::Type::Created) {
         for (std::string_view w = m.text; !w.empty();) {
           size_t nl = w.find('\n');
-          spdlog::debug("{}", w.substr(0, nl));  // runc template: ambient caps never raise
+          // ambient caps of runc's template never raise: debug; anything else: warning
+          std::string_view line = w.substr(0, nl);
+          if (line.find("ambient") != std::string_view::npos) spdlog::debug("{}", line);
+          else spdlog::warn("{}", line);
           w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
         }
         break;

@@ -83,10 +83,6 @@ expect_error() {  # expect_error TEXT: create fails, output contains TEXT, nothi
   expect_error "root.path"
 }
 
-@test "config: no mount namespace" {
-  cfg '.linux.namespaces |= map(select(.type != "mount"))'
-  expect_error "linux.namespaces: a mount namespace is required"
-}
 
 @test "config: terminal without a console socket" {
   cfg '.process.terminal = true'

@@ -367,3 +367,16 @@ load helpers
   exec 7>&- 8>&-
   [[ "$(echo $output)" == *"7 8"* ]]
 }
+
+@test "no mount namespace: chroot into the rootfs, no mount touches the host, a warning says so" {
+  cfg '.linux.namespaces |= map(select(.type != "mount"))'
+  args sh -c 'ls /bin/busybox && readlink /proc/self/ns/mnt 2>/dev/null; echo done'
+  before=$(md5sum < /proc/self/mountinfo)
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"/bin/busybox"* ]]
+  [[ "$output" == *done* ]]
+  [[ "$output" == *"no mount namespace: mounts, masked and readonly paths are not applied"* ]]
+  [ "$(md5sum < /proc/self/mountinfo)" = "$before" ]
+  no_leftovers
+}

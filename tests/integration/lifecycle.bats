@@ -76,7 +76,7 @@ load helpers
     .ociVersion == "1.2.0" and .id == $id and .status == "created" and (.pid > 0) and
     .bundle == $b and .rootfs == ($b + "/rootfs") and (.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")) and
     .owner == "root" and .annotations["org.example.key"] == "value"'
-  ocirt delete "$ID"
+  ocirt delete --force "$ID"
   no_leftovers
 }
 
@@ -87,7 +87,7 @@ load helpers
   /usr/bin/python3 -c 'import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
     "$REPO/schema/state-schema.json" "$BATS_TEST_TMPDIR/state.json"
   "$BATS_TEST_DIRNAME/official-schema.py" state-schema.json "$BATS_TEST_TMPDIR/state.json"
-  ocirt delete "$ID"
+  ocirt delete --force "$ID"
 }
 
 @test "start: twice is refused; a stopped container cannot start" {
@@ -144,11 +144,15 @@ load helpers
   no_leftovers
 }
 
-@test "delete: a created (never started) container is deleted and its process killed" {
+@test "delete: a created container is refused without --force (the spec), deleted and killed with it" {
   args true
   ocirt create --bundle "$BUNDLE" "$ID"
   pid=$(ocirt state "$ID" | jq -r .pid)
-  ocirt delete "$ID"
+  run ocirt delete "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not stopped: created"* ]]
+  [ "$(status_of)" = created ]
+  ocirt delete --force "$ID"
   for i in $(seq 50); do [ -d "/proc/$pid" ] || break; grep -q '^State:.*Z' "/proc/$pid/status" && break; sleep 0.05; done
   [ ! -d "/proc/$pid" ] || grep -q '^State:.*Z' "/proc/$pid/status"
   no_leftovers
@@ -171,7 +175,7 @@ load helpers
   [ "$status" -ne 0 ]
   [[ "$output" == *"already exists"* ]]
   [ "$(status_of)" = created ]
-  ocirt delete "$ID"
+  ocirt delete --force "$ID"
   no_leftovers
 }
 
