@@ -97,13 +97,7 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
     wait_exit(pidfd.get(), 10000);
   }
   cgroups::destroy(r.cgroup_leaves, r.cgroup_created);
-  if (run_poststop && !r.poststop.empty()) {
-    try {
-      hooks::run(r.poststop, hook_state(r, "stopped"), "poststop");
-    } catch (const Error& e) {
-      spdlog::warn("{}", e.what());  // the spec: log a warning and go on
-    }
-  }
+  if (run_poststop) hooks::run_warn(r.poststop, hook_state(r, "stopped"), "poststop");
   dir.remove();
 }
 
@@ -199,13 +193,21 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
   }
 }
 
-void run_poststart(const state::Record& r) {
-  if (r.poststart.empty()) return;
-  try {
-    hooks::run(r.poststart, hook_state(r, "running"), "poststart");
-  } catch (const Error& e) {
-    spdlog::warn("{}", e.what());
+void run_poststart(const state::Record& r) { hooks::run_warn(r.poststart, hook_state(r, "running"), "poststart"); }
+
+// After the go signal the init keeps its close-on-exec end (fifo or sync socket) open: EOF
+// means it exec'd (or died). Text before EOF is its error. Returns that text.
+std::string wait_exec(int fd) {
+  std::string err;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (err.size() < 4096) err.append(buf, n);
   }
+  while (!err.empty() && (err.back() == '\n' || err.back() == 0)) err.pop_back();
+  return err;
 }
 
 }  // namespace
@@ -240,7 +242,11 @@ void start(const std::string& root, const std::string& id) {
       throw_errno("wait for container init");
     }
     if (p[0].revents & POLLIN) {
-      if (::read(fifo.get(), &c, 1) == 1) break;
+      if (::read(fifo.get(), &c, 1) == 1) {
+        int fl = fcntl(fifo.get(), F_GETFL);
+        fcntl(fifo.get(), F_SETFL, fl & ~O_NONBLOCK);
+        break;
+      }
     }
     if (p[1].revents || (p[0].revents & POLLHUP)) {
       // POLLHUP before any writer just means none has opened yet; only a dead init is fatal
@@ -249,7 +255,9 @@ void start(const std::string& root, const std::string& id) {
       nanosleep(&ts, nullptr);
     }
   }
+  std::string err = wait_exec(fifo.get());
   ::unlinkat(dir.fd(), kFifo, 0);
+  if (!err.empty()) throw Error("container process failed to start: " + err, ENOEXEC);
   run_poststart(r);
 }
 
@@ -270,7 +278,10 @@ int run(const CreateOptions& o, bool detach, bool keep) {
   c.dir.commit();
   { state::Dir unlock = std::move(c.dir); }  // others (delete --force) may act while we wait
   linux_::sync_start(c.proc);
-  run_poststart(c.rec);
+  std::string err = wait_exec(c.proc.sync.get());
+  c.proc.sync.reset();
+  if (!err.empty()) spdlog::error("container process failed to start: {}", err);
+  else run_poststart(c.rec);
   Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
   int status = 0;
   for (;;) {

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "ocirt/error.hpp"
 #include "src/linux/util.hpp"
 
@@ -102,6 +104,16 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
 void run(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase) {
   for (size_t i = 0; i < list.size(); ++i)
     run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]");
+}
+
+void run_warn(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    try {
+      run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]");
+    } catch (const Error& e) {
+      spdlog::warn("{}", e.what());
+    }
+  }
 }
 
 }  // namespace ocirt::hooks

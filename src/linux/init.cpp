@@ -49,6 +49,13 @@ void apply_sysctl(const spec::Config& cfg) {
   }
 }
 
+// After start: tell the starter (through the fifo or sync socket) and the container's stderr.
+[[noreturn]] void start_failed(int fd, const std::string& msg, int code) {
+  if (fd >= 0) (void)!::write(fd, msg.data(), msg.size());
+  dprintf(2, "oci-rt: %s\n", msg.c_str());
+  ::_exit(code);
+}
+
 }  // namespace
 
 void init_main(InitContext& ctx) {
@@ -57,6 +64,7 @@ void init_main(InitContext& ctx) {
   const spec::Process& proc = *cfg.process;
   std::string exe;
   std::optional<SeccompFilter> seccomp;
+  int started_fd = -1;  // after start: errors are written here for the starter to report
   try {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
     // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
@@ -142,9 +150,10 @@ void init_main(InitContext& ctx) {
       ::close(ctx.fifo_fd);
       ::close(sync_fd);
       if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");
+      started_fd = w.release();  // close-on-exec: `start` sees EOF when we exec
     } else {
       sync::expect(sync_fd, sync::Type::Start, "wait for start");
-      ::close(sync_fd);
+      started_fd = sync_fd;  // close-on-exec too
     }
   } catch (const std::exception& e) {
     const auto* oe = dynamic_cast<const Error*>(&e);
@@ -162,14 +171,12 @@ void init_main(InitContext& ctx) {
     if (cfg.hooks && !cfg.hooks->start_container.empty())
       hooks::run(cfg.hooks->start_container, hook_state(ctx, 0, "created"), "startContainer");
   } catch (const std::exception& e) {
-    dprintf(2, "oci-rt: %s\n", e.what());
-    ::_exit(1);
+    start_failed(started_fd, e.what(), 1);
   }
   try {
     if (seccomp && proc.no_new_privileges) seccomp->load();
   } catch (const std::exception& e) {
-    dprintf(2, "oci-rt: %s\n", e.what());
-    ::_exit(1);
+    start_failed(started_fd, e.what(), 1);
   }
   ::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
   std::vector<char*> argv, envp;
@@ -179,8 +186,7 @@ void init_main(InitContext& ctx) {
   envp.push_back(nullptr);
   ::execve(exe.c_str(), argv.data(), envp.data());
   int e = errno;
-  dprintf(2, "oci-rt: exec %s: %s\n", exe.c_str(), strerror(e));
-  ::_exit(e == ENOENT ? 127 : 126);
+  start_failed(started_fd, "exec " + exe + ": " + strerror(e), e == ENOENT ? 127 : 126);
 }
 
 }  // namespace ocirt::linux_

@@ -159,9 +159,6 @@ namespace ocirt::linux_ {
 
 void sync_ack(Spawned& s) { sync::send(s.sync.get(), sync::Type::Ack); }
 
-void sync_start(Spawned& s) {
-  sync::send(s.sync.get(), sync::Type::Start);
-  s.sync.reset();
-}
+void sync_start(Spawned& s) { sync::send(s.sync.get(), sync::Type::Start); }
 
 }  // namespace ocirt::linux_

@@ -114,3 +114,34 @@ hook() {  # hook PHASE: JSON of one hook entry for PHASE
   [[ "$output" == *'hooks.prestart[0].path: "relative/hook" is not an absolute path'* ]]
   no_leftovers
 }
+
+@test "hooks: poststart runs after the process was executed; a failing one does not stop the next" {
+  out=$BUNDLE/rootfs/output
+  cfg --arg sh "$BUNDLE/rootfs/bin/sh" --arg o "$out" '.root.readonly = false | .hooks = {poststart: [
+      {path: "/bin/false"},
+      {path: $sh, args: ["sh", "-c", ("echo poststart >> " + $o)]}]}'
+  args sh -c 'echo process >> /output'
+  for i in 1 2 3; do
+    rm -f "$out"
+    ocirt create --bundle "$BUNDLE" "$ID"
+    ocirt start "$ID"
+    for j in $(seq 100); do [ "$(status_of)" = stopped ] && break; sleep 0.05; done
+    ocirt delete "$ID"
+    [ "$(cat "$out")" = "$(printf 'process\npoststart')" ]
+  done
+}
+
+@test "start: an exec that fails after start is reported by start itself" {
+  # the executable exists at create (lookup passes) and is removed before start
+  printf '#!/bin/sh\necho hi\n' > "$BUNDLE/rootfs/bin/vanish"
+  chmod +x "$BUNDLE/rootfs/bin/vanish"
+  args /bin/vanish
+  ocirt create --bundle "$BUNDLE" "$ID"
+  rm "$BUNDLE/rootfs/bin/vanish"
+  run ocirt start "$ID"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"container process failed to start: exec /bin/vanish: No such file or directory"* ]]
+  for j in $(seq 100); do [ "$(status_of)" = stopped ] && break; sleep 0.05; done
+  ocirt delete "$ID"
+  no_leftovers
+}
