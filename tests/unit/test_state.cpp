@@ -1,0 +1,67 @@
+// State records, ids and signal names.
+#include <doctest/doctest.h>
+
+#include <csignal>
+
+#include "ocirt/error.hpp"
+#include "ocirt/state.hpp"
+
+namespace ocirt::cli {
+int parse_signal(const std::string& s);
+}
+
+TEST_CASE("container ids") {
+  for (const char* ok : {"a", "abc-DEF_1.2+3", "0"}) CHECK_NOTHROW(ocirt::state::check_id(ok));
+  for (const char* bad : {"", ".", "..", "../x", "a/b", "-a", "_a", "a b", "a\n"})
+    CHECK_THROWS_AS(ocirt::state::check_id(bad), ocirt::Error);
+  CHECK_NOTHROW(ocirt::state::check_id(std::string(1024, 'a')));
+  CHECK_THROWS(ocirt::state::check_id(std::string(1025, 'a')));
+}
+
+TEST_CASE("state.json round trip keeps what cleanup needs") {
+  ocirt::state::Record r;
+  r.oci_version = "1.2.0";
+  r.id = "x";
+  r.status = "created";
+  r.pid = 42;
+  r.start_time = 123456789012ULL;
+  r.bundle = "/b";
+  r.rootfs = "/b/rootfs";
+  r.annotations = {{"k", "v \"quoted\""}};
+  r.cgroup_leaves = {"/sys/fs/cgroup/pids/x"};
+  r.cgroup_created = {"/sys/fs/cgroup/pids/x"};
+  r.poststop = {{"/bin/true", {"true", "a"}, {"E=1"}, 5}};
+  r.has_process = false;
+  auto back = ocirt::state::from_json(ocirt::state::to_json(r));
+  CHECK(back.pid == 42);
+  CHECK(back.start_time == 123456789012ULL);
+  CHECK(back.annotations == r.annotations);
+  CHECK(back.cgroup_created == r.cgroup_created);
+  REQUIRE(back.poststop.size() == 1);
+  CHECK(back.poststop[0].args == std::vector<std::string>{"true", "a"});
+  CHECK(back.poststop[0].timeout == 5);
+  CHECK(!back.has_process);
+  CHECK_THROWS(ocirt::state::from_json("{"));
+}
+
+TEST_CASE("state output: pid 0 once stopped, annotations only when present") {
+  ocirt::state::Record r;
+  r.id = "x";
+  r.pid = 42;
+  auto running = ocirt::state::state_json(r, "running", false);
+  CHECK(running.find("\"pid\":42") != std::string::npos);
+  CHECK(running.find("annotations") == std::string::npos);
+  CHECK(ocirt::state::state_json(r, "stopped", false).find("\"pid\":0") != std::string::npos);
+}
+
+TEST_CASE("signal names and numbers") {
+  using ocirt::cli::parse_signal;
+  CHECK(parse_signal("KILL") == SIGKILL);
+  CHECK(parse_signal("SIGKILL") == SIGKILL);
+  CHECK(parse_signal("term") == SIGTERM);
+  CHECK(parse_signal("9") == 9);
+  CHECK(parse_signal("SIGRTMIN+1") == SIGRTMIN + 1);
+  CHECK_THROWS(parse_signal("NOPE"));
+  CHECK_THROWS(parse_signal("0"));
+  CHECK_THROWS(parse_signal("999"));
+}
