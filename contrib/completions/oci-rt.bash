@@ -1,0 +1,45 @@
+# bash completion for oci-rt
+_oci_rt() {
+  local cur prev words cword
+  _init_completion || return
+  local commands="create start run state kill delete list spec"
+  local global="--root --log --log-format --debug --systemd-cgroup --version --help"
+  local cmd="" i
+  for ((i = 1; i < cword; i++)); do
+    case "${words[i]}" in
+      --root|--log|--log-format) ((i++)) ;;
+      -*) ;;
+      *) cmd=${words[i]}; break ;;
+    esac
+  done
+  local root=/run/oci-rt
+  for ((i = 1; i < cword; i++)); do [[ ${words[i]} == --root ]] && root=${words[i+1]}; done
+  case "$prev" in
+    --root|--bundle|-b) _filedir -d; return ;;
+    --log|--pid-file|--console-socket) _filedir; return ;;
+    --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    --format|-f) [[ $cmd == list ]] && { COMPREPLY=($(compgen -W "table json" -- "$cur")); return; } ;;
+  esac
+  if [[ -z $cmd ]]; then
+    COMPREPLY=($(compgen -W "$commands $global" -- "$cur"))
+    return
+  fi
+  local flags=""
+  case "$cmd" in
+    create) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --help" ;;
+    run) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --detach --keep --help" ;;
+    kill) flags="--all --help" ;;
+    delete) flags="--force --help" ;;
+    list) flags="--format --quiet --help" ;;
+    spec) flags="--bundle --rootless --help" ;;
+    *) flags="--help" ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+  elif [[ $cmd != list && $cmd != spec && $cmd != create && $cmd != run ]]; then
+    COMPREPLY=($(compgen -W "$(ls "$root" 2>/dev/null)" -- "$cur"))
+  elif [[ $cmd == kill ]]; then
+    COMPREPLY=($(compgen -W "$(kill -l | tr -d ')0-9' | tr -s ' \t' '\n')" -- "$cur"))
+  fi
+}
+complete -F _oci_rt oci-rt
