@@ -92,6 +92,7 @@ std::string owner_name() {
 
 // Undo everything a container made: its processes, cgroups, state dir. Idempotent.
 void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
+  spdlog::debug("delete {}: pid {}, {} cgroup dirs to remove", r.id, r.pid, r.cgroup_created.size());
   if (Fd pidfd = live_pidfd(r)) {
     sys::pidfd_send_signal(pidfd.get(), SIGKILL);
     wait_exit(pidfd.get(), 10000);
@@ -130,6 +131,8 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
   dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
+  spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
+                cgroups::layout_name(cgroups::System::get().layout));
   try {
     cgroups::create(plan);
     if (cfg.linux && cfg.linux->resources) cgroups::apply(plan, *cfg.linux->resources);
@@ -169,6 +172,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
       }
     };
     linux_::Spawned proc = linux_::spawn(ctx, cgfd.get(), sh);
+    spdlog::debug("create {}: init pid {} is set up, waiting for start", o.id, proc.pid);
     char c;
     rec.pid = proc.pid;
     sys::proc_stat(proc.pid, rec.start_time, c);
@@ -257,6 +261,7 @@ void start(const std::string& root, const std::string& id) {
   }
   std::string err = wait_exec(fifo.get());
   ::unlinkat(dir.fd(), kFifo, 0);
+  spdlog::debug("start {}: pid {} {}", id, r.pid, err.empty() ? "executed its process" : "failed: " + err);
   if (!err.empty()) throw Error("container process failed to start: " + err, ENOEXEC);
   run_poststart(r);
 }

@@ -380,3 +380,22 @@ load helpers
   [ "$(md5sum < /proc/self/mountinfo)" = "$before" ]
   no_leftovers
 }
+
+@test "user namespace: uid_map/gid_map written, root inside maps to the host range, devices usable" {
+  cfg '.linux.namespaces += [{"type": "user"}]
+       | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+       | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+  chown -R 200000:200000 "$BUNDLE/rootfs"
+  # the mapped root must be able to reach its rootfs: bats' temp dirs are 0700
+  d=$BUNDLE; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  args sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c "%u:%g" /bin/busybox; echo x > /dev/null && echo devnull-ok; readlink /proc/self/ns/user'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$(echo ${lines[0]})" == "0 200000 65536" ]]
+  [[ "$(echo ${lines[1]})" == "0 200000 65536" ]]
+  [ "${lines[2]}" = 0 ]
+  [ "${lines[3]}" = 0:0 ]
+  [ "${lines[4]}" = devnull-ok ]
+  [ "${lines[5]}" != "$(readlink /proc/self/ns/user)" ]
+  no_leftovers
+}
