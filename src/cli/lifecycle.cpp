@@ -1,5 +1,6 @@
 // create, run, start, kill, delete.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <cxxopts.hpp>
@@ -51,8 +52,10 @@ CreateOptions create_options(const Global& g, const cxxopts::ParseResult& r, con
   o.no_new_keyring = r.count("no-new-keyring");
   o.preserve_fds = r["preserve-fds"].as<int>();
   if (o.preserve_fds < 0) throw Error("--preserve-fds: must not be negative", EINVAL);
-  // LISTEN_FDS (socket activation) are passed on, as runc does.
-  if (const char* lf = getenv("LISTEN_FDS")) o.preserve_fds += atoi(lf);
+  // Socket activation (LISTEN_FDS for us: LISTEN_PID is our pid): passed on, as runc does.
+  const char* lf = getenv("LISTEN_FDS");
+  const char* lp = getenv("LISTEN_PID");
+  if (lf && lp && atoi(lp) == getpid() && atoi(lf) > 0) o.preserve_fds += atoi(lf);
   return o;
 }
 

@@ -65,6 +65,16 @@ run_ctr() {
   run "$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "${1:-$ID}"
 }
 
+# run_bg_until_ready: `oci-rt run` of the bundle in the background (output in $BATS_TEST_TMPDIR/out)
+# until the container prints "ready"; its pid in BG_PID (killed by teardown if still there)
+run_bg_until_ready() {
+  "$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+  BG_PID=$!
+  KILL_PIDS="${KILL_PIDS:-} $BG_PID"
+  for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && return 0; sleep 0.05; done
+  echo "container never printed ready"; return 1
+}
+
 # no_leftovers ID: nothing of the container remains (state dir, cgroup dirs)
 no_leftovers() {
   local id=${1:-$ID}

@@ -399,3 +399,26 @@ load helpers
   [ "${lines[5]}" != "$(readlink /proc/self/ns/user)" ]
   no_leftovers
 }
+
+@test "namespaces: joining another container's pid, ipc and uts namespaces by path" {
+  args sleep 100
+  cfg '.hostname = "first"'
+  ocirt run -d --bundle "$BUNDLE" "$ID-a"
+  pid=$(ocirt state "$ID-a" | jq -r .pid)
+  cfg --arg p "/proc/$pid/ns" '.hostname = "" | .linux.namespaces |= map(
+      if .type == "pid" then .path = ($p + "/pid") elif .type == "ipc" then .path = ($p + "/ipc")
+      elif .type == "uts" then .path = ($p + "/uts") else . end)'
+  args sh -c 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done; hostname; ps -o comm | grep -c sleep; echo "me $$"'
+  run "$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "$ID-b"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$(readlink /proc/$pid/ns/pid)"* ]]
+  [[ "$output" == *"$(readlink /proc/$pid/ns/ipc)"* ]]
+  [[ "$output" == *"$(readlink /proc/$pid/ns/uts)"* ]]
+  [[ "$output" == *first* ]]      # the joined uts namespace's hostname
+  # the first container's sleep is visible: same pid namespace, and we are not pid 1 in it
+  echo "$output" | grep -qx 1
+  ! echo "$output" | grep -qx "me 1"
+  ocirt delete --force "$ID-a"
+  no_leftovers "$ID-a"
+  no_leftovers "$ID-b"
+}

@@ -21,10 +21,8 @@ load helpers
 @test "run: a process killed by a signal gives 128+N" {
   # pid 1 cannot be killed from inside its namespace: the signal comes from oci-rt kill
   args sh -c 'echo ready; sleep 100'
-  "$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 &
-  local pid=$!
-  KILL_PIDS=$pid
-  for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.05; done
+  run_bg_until_ready
+  local pid=$BG_PID
   ocirt kill "$ID" KILL
   wait "$pid" || st=$?
   [ "${st:-0}" -eq 137 ]
@@ -33,10 +31,8 @@ load helpers
 
 @test "run: forwards SIGTERM to the container" {
   args sh -c 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
-  "$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 &
-  local pid=$!
-  KILL_PIDS=$pid
-  for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.05; done
+  run_bg_until_ready
+  local pid=$BG_PID
   kill -TERM "$pid"
   wait "$pid" || st=$?
   [ "${st:-0}" -eq 7 ]
