@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ocirt/error.hpp"
 #include "src/cli/cli.hpp"
+#include "src/linux/selfprotect.hpp"
 #include "src/linux/util.hpp"
 
 namespace ocirt::cli {
@@ -161,6 +162,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
+    // Commands that put processes into containers run from a read-only bind of the binary
+    // (CVE-2019-5736); done before anything is opened, so nothing leaks across the exec.
+    if (command == "create" || command == "run") ocirt::linux_::reexec_protected(argv);
     setup_logging(g);
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());

@@ -131,6 +131,11 @@ void init_main(InitContext& ctx) {
     if (mntns) finish_rootfs(ctx);
     apply_rlimits(proc);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
+    // CVE-2024-21626: a cwd like /proc/self/fd/N could reach a host directory through one of
+    // our fds; the kernel reports such a cwd as unreachable from our root.
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+      throw Error("process.cwd: \"" + proc.cwd + "\" is outside the container", EPERM);
     // Seccomp is compiled now (errors are reported by create) and loaded as late as possible:
     // right before exec with no_new_privs; without it, while we still have CAP_SYS_ADMIN (runc).
     if (cfg.linux && cfg.linux->seccomp) seccomp.emplace(*cfg.linux->seccomp);

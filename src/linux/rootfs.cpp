@@ -253,7 +253,13 @@ void prepare_rootfs(const InitContext& ctx) {
   }
   if (!dev_bound) setup_dev(ctx, rootfd.get(), dev_tmpfs);
   // The cwd exists inside the rootfs (runc creates it), resolved securely.
-  if (cfg.process) sys::mkdir_in_root(rootfd.get(), cfg.process->cwd);
+  if (cfg.process) {
+    try {
+      sys::mkdir_in_root(rootfd.get(), cfg.process->cwd);
+    } catch (const Error& e) {
+      throw Error("process.cwd: " + std::string(e.what()), e.err());
+    }
+  }
 }
 
 void enter_rootfs(const InitContext& ctx) {

@@ -1,0 +1,42 @@
+// CVE-2019-5736: a container whose entrypoint is `#!/proc/self/exe` makes the kernel run the
+// runtime's own binary inside the container, where another container process can reopen it
+// through /proc/PID/exe and overwrite it once it stops running. Defence: the processes that
+// create containers run from a detached, read-only bind mount of the binary, so every
+// /proc/PID/exe of ours that a container can reach refers to a read-only mount nobody can
+// remount (it is in no mount namespace). One open_tree + mount_setattr + fexecve; no copy.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "ocirt/error.hpp"
+#include "ocirt/fd.hpp"
+#include "src/linux/selfprotect.hpp"
+
+extern char** environ;
+
+namespace ocirt::linux_ {
+
+bool binary_protected() {
+  struct statvfs sv;
+  return ::statvfs("/proc/self/exe", &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+void reexec_protected(char** argv) {
+  if (binary_protected()) return;  // already re-executed, or installed on a read-only filesystem
+  Fd tree(::open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (!tree) throw_errno("protect the runtime binary: open_tree /proc/self/exe");
+  struct mount_attr ro {};
+  ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
+    throw_errno("protect the runtime binary: make the bind read-only");
+  std::string path = "/proc/self/fd/" + std::to_string(tree.get());
+  Fd exe(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!exe) throw_errno("protect the runtime binary: open the read-only copy");
+  ::fexecve(exe.get(), argv, environ);
+  throw_errno("protect the runtime binary: fexecve");
+}
+
+}  // namespace ocirt::linux_

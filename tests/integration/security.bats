@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Attacks that must fail: each guarantee of the runtime is tested by trying to break it.
+
+load helpers
+
+@test "CVE-2019-5736: a container cannot overwrite the runtime binary through /proc/PID/exe" {
+  # Run the attack against a copy of the binary, never the one the other tests use.
+  # (VICTIM lets a developer point it at an unprotected build to see the attack succeed.)
+  cp "${VICTIM:-$OCIRT}" "$BATS_TEST_TMPDIR/oci-rt-copy"
+  cp "${VICTIM:-$OCIRT}" "$BATS_TEST_TMPDIR/oci-rt-orig"
+  victim=$BATS_TEST_TMPDIR/oci-rt-copy
+  mkdir -p "$BATS_TEST_TMPDIR/out"
+  chmod 777 "$BATS_TEST_TMPDIR/out"
+  # Container B's init is the runtime's image until start. The attacker (container A, in B's
+  # pid namespace) holds B's /proc/1/exe from before start and writes through it once the init
+  # has exec'd its program and the runtime's binary is no longer busy: the 2019 exploit. (Its
+  # `#!/proc/self/exe` entrypoint variant gives the attacker the same handle; this kernel
+  # refuses that interpreter inside a container, the handle from before start always works.)
+  args sleep 100
+  "$victim" --root "$ROOT" create --bundle "$BUNDLE" "$ID-b"
+  pid=$("$victim" --root "$ROOT" state "$ID-b" | jq -r .pid)
+  # Container A shares B's pid namespace: it grabs B's init's /proc/1/exe, waits for B to run
+  # and exit, then writes through the fd it kept (the 2019 exploit).
+  cp -a "$BUNDLE" "$BATS_TEST_TMPDIR/attacker"
+  B=$BATS_TEST_TMPDIR/attacker
+  jq --arg p "/proc/$pid/ns/pid" --arg out "$BATS_TEST_TMPDIR/out" '
+      .linux.namespaces |= map(if .type == "pid" then .path = $p else . end)
+      | .mounts += [{destination: "/out", type: "bind", source: $out, options: ["bind"]}]
+      | .process.args = ["sh", "-c", "exec 3</proc/1/exe || { echo NOFD > /out/result; exit 0; }; echo ready > /out/ready; while [ ! -e /out/go ]; do sleep 0.05; done; if { echo PWNED > /proc/self/fd/3; } 2>/out/err; then echo WROTE > /out/result; else echo FAILED > /out/result; fi"]' \
+      "$B/config.json" > "$B/c.json" && mv "$B/c.json" "$B/config.json"
+  "$OCIRT" --root "$ROOT" run -d --bundle "$B" "$ID-a"
+  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/out/ready" ] && break; sleep 0.05; done
+  [ -e "$BATS_TEST_TMPDIR/out/ready" ]
+  # B's init execs its program: the runtime's image is gone from it
+  "$victim" --root "$ROOT" start "$ID-b"
+  [ "$("$victim" --root "$ROOT" state "$ID-b" | jq -r .status)" = running ]
+  touch "$BATS_TEST_TMPDIR/out/go"
+  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/out/result" ] && break; sleep 0.05; done
+  cat "$BATS_TEST_TMPDIR/out/result"
+  [ "$(cat "$BATS_TEST_TMPDIR/out/result")" = FAILED ]
+  grep -q "Read-only file system" "$BATS_TEST_TMPDIR/out/err"
+  cmp "$victim" "$BATS_TEST_TMPDIR/oci-rt-orig"
+  "$OCIRT" --root "$ROOT" delete --force "$ID-a"
+  "$victim" --root "$ROOT" delete --force "$ID-b"
+}
+
+@test "CVE-2019-5736: the container init's /proc/PID/exe is on a read-only mount" {
+  args true
+  ocirt create --bundle "$BUNDLE" "$ID"
+  pid=$(ocirt state "$ID" | jq -r .pid)
+  run sh -c "echo x > /proc/$pid/exe"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Read-only file system"* ]]
+  ocirt delete --force "$ID"
+}
+
+@test "CVE-2024-21626: cwd /proc/self/fd/N never reaches a host directory" {
+  for n in 3 4 5 6 7 8 9; do
+    cfg --arg c "/proc/self/fd/$n" '.process.cwd = $c'
+    args sh -c 'pwd'
+    run_ctr
+    [[ "$output" != *unreachable* ]]
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"process.cwd"* ]]
+    no_leftovers
+  done
+}
+
+@test "devices: with the default capabilities a block device cannot be made or opened" {
+  dev=$(lsblk -ndo MAJ:MIN | head -1)
+  args sh -c "mknod /tmp/blk b ${dev%:*} ${dev#*:} && echo MADE; head -c1 /tmp/blk >/dev/null 2>&1 && echo READ; echo end"
+  cfg '.root.readonly = false'
+  run_ctr
+  [[ "$output" == *end* ]]
+  [[ "$output" != *MADE* ]]
+  [[ "$output" != *READ* ]]
+}
+
+@test "readonly root: writes to / and to readonly paths fail" {
+  args sh -c 'touch /x 2>/dev/null && echo ROOT-WRITABLE; echo 1 > /proc/sys/vm/overcommit_memory 2>/dev/null && echo SYS-WRITABLE; echo end'
+  run_ctr
+  [[ "$output" == *end* ]]
+  [[ "$output" != *WRITABLE* ]]
+}
