@@ -76,7 +76,7 @@ void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::str
       for (auto& name : *p.capabilities->ambient) {
         int cap = capng_name_to_capability(name.c_str() + 4);
         if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-          warnings.push_back("process.capabilities.ambient: cannot raise " + name + ": " + std::strerror(errno) +
+          warnings.push_back("debug:process.capabilities.ambient: cannot raise " + name + ": " + std::strerror(errno) +
                              " (it must be permitted and inheritable)");
       }
     }

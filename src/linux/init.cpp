@@ -13,6 +13,7 @@
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
 #include "ocirt/state.hpp"
+#include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
@@ -93,6 +94,7 @@ void init_main(InitContext& ctx) {
       ::close(j.fd);
     }
     if (ctx.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) throw_errno("create cgroup namespace");
+    if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial");
     if (::setsid() < 0) throw_errno("setsid");
     if (!ctx.no_new_keyring) {
       std::string name = "_ses." + ctx.id;
@@ -138,6 +140,14 @@ void init_main(InitContext& ctx) {
       throw Error("process.cwd: \"" + proc.cwd + "\" is outside the container", EPERM);
     // Seccomp is compiled now (errors are reported by create) and loaded as late as possible:
     // right before exec with no_new_privs; without it, while we still have CAP_SYS_ADMIN (runc).
+    // Attributes that need privileges are set while the init still has all its capabilities.
+    if (cfg.linux) {
+      apply_personality(*cfg.linux);
+      apply_memory_policy(*cfg.linux);
+    }
+    apply_io_priority(proc);
+    apply_scheduler(proc);
+    apply_lsm(proc, warnings);
     if (cfg.linux && cfg.linux->seccomp) seccomp.emplace(*cfg.linux->seccomp);
     if (seccomp && !proc.no_new_privileges) seccomp->load();
     apply_identity(proc, ctx.new_userns, warnings);
@@ -179,6 +189,7 @@ void init_main(InitContext& ctx) {
     start_failed(started_fd, e.what(), 1);
   }
   try {
+    if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     if (seccomp && proc.no_new_privileges) seccomp->load();
   } catch (const std::exception& e) {
     start_failed(started_fd, e.what(), 1);

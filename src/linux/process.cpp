@@ -129,9 +129,9 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       if (m.type == sync::Type::Created) {
         for (std::string_view w = m.text; !w.empty();) {
           size_t nl = w.find('\n');
-          // ambient caps of runc's template never raise: debug; anything else: warning
+          // notes the child marks "debug:" (runc logs them at that level) and warnings
           std::string_view line = w.substr(0, nl);
-          if (line.find("ambient") != std::string_view::npos) spdlog::debug("{}", line);
+          if (line.rfind("debug:", 0) == 0) spdlog::debug("{}", line.substr(6));
           else spdlog::warn("{}", line);
           w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
         }

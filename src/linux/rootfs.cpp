@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -317,6 +318,12 @@ void finish_rootfs(const InitContext& ctx) {
         int nul = sys::open_in_root(root.get(), "/dev/null", O_PATH | O_NOFOLLOW);
         if (nul < 0) throw_errno("linux.maskedPaths: /dev/null", -nul);
         Fd n(nul);
+        // CVE-2025-31133: the container may have replaced /dev/null (a symlink to a procfs
+        // file, a regular file): only the real null device may cover a masked path.
+        struct stat ns;
+        if (::fstat(n.get(), &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+          throw Error("linux.maskedPaths: /dev/null in the container is not the null device; refusing to mask " + path,
+                      EPERM);
         MountFlags none;
         bind_onto(n.get(), "", f.get(), false, none, "linux.maskedPaths: " + path);
       }

@@ -13,6 +13,7 @@
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
+#include "src/linux/attributes.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/spec/rlimits.hpp"
 
@@ -197,6 +198,7 @@ void validate_semantics(const Config& c) {
     check(c.hooks->poststart, "poststart");
     check(c.hooks->poststop, "poststop");
   }
+  linux_::validate_attributes(c);
   if (!c.linux) {
     if (!c.hostname.empty()) throw Error("hostname: setting the hostname needs a uts namespace (linux.namespaces)", EINVAL);
     return;
@@ -253,9 +255,6 @@ void validate_semantics(const Config& c) {
     if (!absolute(l.readonly_paths[i]))
       throw Error("linux.readonlyPaths[" + std::to_string(i) + "]: not an absolute path", EINVAL);
   if (l.seccomp) linux_::validate_seccomp(*l.seccomp);
-  if (l.intel_rdt) throw Error("linux.intelRdt: Intel RDT is not supported by this build", ENOTSUP);
-  if (l.memory_policy) throw Error("linux.memoryPolicy: memory policies are not supported by this build yet", ENOTSUP);
-  if (l.personality) throw Error("linux.personality: personality is not supported by this build yet", ENOTSUP);
   if (!l.net_devices.empty()) throw Error("linux.netDevices: moving network devices is not supported yet", ENOTSUP);
 }
 

@@ -422,3 +422,60 @@ load helpers
   no_leftovers "$ID-a"
   no_leftovers "$ID-b"
 }
+
+@test "process attributes: personality, ioPriority, scheduler, execCPUAffinity, memoryPolicy" {
+  cfg '.linux.personality = {"domain": "LINUX32"}
+       | .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+       | .process.scheduler = {"policy": "SCHED_BATCH", "nice": 7}
+       | .process.execCPUAffinity = {"initial": "0", "final": "0"}
+       | .linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}'
+  args sh -c 'uname -m; ionice -p $$; cut -d" " -f19,41 /proc/self/stat; grep Cpus_allowed_list /proc/self/status; grep -c bind:0 /proc/self/numa_maps'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = i686 ]
+  [ "${lines[1]}" = "best-effort: prio 6" ]
+  [ "${lines[2]}" = "7 3" ]          # nice 7, policy 3 = SCHED_BATCH
+  [[ "${lines[3]}" == *"	0" ]]
+  [ "${lines[4]}" -gt 0 ]
+}
+
+@test "process attributes: invalid values are refused with the field" {
+  cfg '.process.scheduler = {"policy": "SCHED_FIFO", "priority": 0}'
+  args true
+  run_ctr
+  [[ "$output" == *"process.scheduler.priority: must be 1..99 with SCHED_FIFO"* ]]
+  cfg 'del(.process.scheduler) | .process.execCPUAffinity = {"initial": "x-y"}'
+  run_ctr
+  [[ "$output" == *'process.execCPUAffinity.initial: "x-y" is not a list'* ]]
+  cfg 'del(.process.execCPUAffinity) | .linux.intelRdt = {"closID": "x"}'
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.intelRdt"* ]]
+  no_leftovers
+}
+
+@test "LSM: AppArmor and SELinux settings are skipped (debug log) when the host has neither" {
+  [ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled here"
+  [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || skip "AppArmor is enabled here"
+  cfg '.process.apparmorProfile = "some-profile" | .process.selinuxLabel = "system_u:system_r:container_t:s0" | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  args cat /proc/self/attr/current
+  run "$OCIRT" --root "$ROOT" --debug run --bundle "$BUNDLE" "$ID"
+  [[ "$output" == *'AppArmor is not enabled on this host; profile "some-profile" not applied'* ]]
+  [[ "$output" == *'SELinux is not enabled on this host'* ]]
+  no_leftovers
+}
+
+@test "seccomp: the filter is active (mode 2) and a denied syscall returns the configured errno" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42},
+                     {"names": ["no_such_syscall_name"], "action": "SCMP_ACT_KILL"}]}'
+  cfg '.root.readonly = false'
+  args sh -c 'grep ^Seccomp: /proc/self/status; mkdir /newdir; echo rc=$?'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Seccomp:	2"* ]]
+  # errno 42 is ENOMSG: "No message of desired type"
+  [[ "$output" == *"No message of desired type"* ]]
+  [[ "$output" == *"rc=1"* ]]
+  [ ! -d "$BUNDLE/rootfs/newdir" ]
+}

@@ -82,3 +82,22 @@ load helpers
   [[ "$output" == *end* ]]
   [[ "$output" != *WRITABLE* ]]
 }
+
+@test "CVE-2025-31133: a planted /dev/null never becomes the mask of a masked path" {
+  # the image's own /dev is used (no /dev tmpfs): its "null" is a symlink to a procfs file
+  cfg '.mounts |= map(select(.destination | startswith("/dev") | not))'
+  mkdir -p "$BUNDLE/rootfs/dev"
+  ln -sfn /proc/sys/kernel/core_pattern "$BUNDLE/rootfs/dev/null"
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/dev/null in the container is not the null device"* ]]
+  no_leftovers
+  # a regular file planted there is refused too
+  rm "$BUNDLE/rootfs/dev/null"
+  echo fake > "$BUNDLE/rootfs/dev/null"
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"not the null device"* ]]
+  no_leftovers
+}
