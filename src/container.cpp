@@ -7,15 +7,21 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 
+#include "config.h"
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
@@ -102,6 +108,40 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
   dir.remove();
 }
 
+// linux.seccomp.listenerPath: one message with the ContainerProcessState JSON and the listener
+// fd (SCM_RIGHTS), as config-linux.md says.
+void send_seccomp_listener(const spec::Seccomp& sc, const std::string& state_json, pid_t pid, int fd) {
+  std::string msg = "{\"ociVersion\":\"" OCIRT_SPEC_VERSION "\",\"fds\":[\"seccompFd\"],\"pid\":" + std::to_string(pid) +
+                    ",\"metadata\":";
+  {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    w.String(sc.listener_metadata.c_str(), sc.listener_metadata.size());
+    msg += sb.GetString();
+  }
+  msg += ",\"state\":" + state_json + "}";
+  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (sc.listener_path.size() >= sizeof addr.sun_path) throw Error("linux.seccomp.listenerPath: path too long", ENAMETOOLONG);
+  memcpy(addr.sun_path, sc.listener_path.c_str(), sc.listener_path.size() + 1);
+  if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throw_errno("linux.seccomp.listenerPath: connect " + sc.listener_path);
+  struct iovec iov = {msg.data(), msg.size()};
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctrl;
+  mh.msg_controllen = sizeof ctrl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock.get(), &mh, MSG_NOSIGNAL) < 0) throw_errno("linux.seccomp.listenerPath: send to " + sc.listener_path);
+}
+
 struct Created {
   state::Dir dir;
   state::Record rec;
@@ -170,6 +210,11 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
         hooks::run(cfg.hooks->prestart, st, "prestart");
         hooks::run(cfg.hooks->create_runtime, st, "createRuntime");
       }
+    };
+    sh.seccomp_listener = [&](pid_t pid, int fd) {
+      state::Record r = rec;
+      r.pid = pid;
+      send_seccomp_listener(*cfg.linux->seccomp, state::state_json(r, "creating", false), pid, fd);
     };
     linux_::Spawned proc = linux_::spawn(ctx, cgfd.get(), sh);
     spdlog::debug("create {}: init pid {} is set up, waiting for start", o.id, proc.pid);

@@ -152,6 +152,14 @@ void init_main(InitContext& ctx) {
     if (seccomp && !proc.no_new_privileges) seccomp->load();
     apply_identity(proc, ctx.new_userns, warnings);
     if (!proc.args.empty()) exe = find_executable(proc);
+    if (seccomp && seccomp->has_notify()) {
+      // The listener fd must reach the runtime while it is still there: load now (runc too).
+      if (proc.no_new_privileges) seccomp->load();
+      Fd lfd(seccomp->notify_fd());
+      sync::send_fd(sync_fd, sync::Type::SeccompFd, lfd.get());
+      sync::expect(sync_fd, sync::Type::SeccompDone, "wait for the seccomp listener hand-off");
+      seccomp.reset();  // loaded: nothing left to do before exec
+    }
 
     sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");

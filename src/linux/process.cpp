@@ -124,7 +124,15 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
     sync::send(s.sync.get(), sync::Type::Go, s.pid);
     for (;;) {
       sync::Message m;
-      if (!sync::recv(s.sync.get(), m)) throw Error("container init exited during setup", ECHILD);
+      int passed = -1;
+      if (!sync::recv(s.sync.get(), m, &passed)) throw Error("container init exited during setup", ECHILD);
+      Fd passed_fd(passed);
+      if (m.type == sync::Type::SeccompFd) {
+        if (!passed_fd) throw Error("sync: seccomp listener fd missing", EPROTO);
+        if (hooks.seccomp_listener) hooks.seccomp_listener(s.pid, passed_fd.get());
+        sync::send(s.sync.get(), sync::Type::SeccompDone);
+        continue;
+      }
       if (m.type == sync::Type::Error) throw Error(m.text, m.err);
       if (m.type == sync::Type::Created) {
         for (std::string_view w = m.text; !w.empty();) {

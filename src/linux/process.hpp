@@ -20,6 +20,7 @@ struct Spawned {
 struct SpawnHooks {
   std::function<void(pid_t)> on_clone;       // after clone, before the child goes on (cgroup join)
   std::function<void(pid_t)> run_hooks;      // prestart + createRuntime, when the child asks
+  std::function<void(pid_t, int)> seccomp_listener;  // hand the seccomp listener fd on
 };
 
 // Clones the init with ctx, writes id maps and oom_score_adj, calls the hooks, and returns

@@ -71,9 +71,14 @@ void validate_seccomp(const spec::Seccomp& s) {
         throw Error(where + ".args[" + std::to_string(j) + "].op: unknown operator \"" + c.args[j].op + "\"", EINVAL);
     }
   }
-  if (notify) throw Error("linux.seccomp: SCMP_ACT_NOTIFY is not supported by this build yet", ENOTSUP);
-  if (s.default_action == "SCMP_ACT_NOTIFY" || !s.listener_path.empty())
-    throw Error("linux.seccomp.listenerPath: seccomp notify listeners are not supported by this build yet", ENOTSUP);
+  if (s.default_action == "SCMP_ACT_NOTIFY")
+    throw Error("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default (the runtime's own calls would block)", EINVAL);
+  if (notify && s.listener_path.empty())
+    throw Error("linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY", EINVAL);
+  if (notify && s.listener_path[0] != '/')
+    throw Error("linux.seccomp.listenerPath: \"" + s.listener_path + "\" is not an absolute path", EINVAL);
+  if (!notify && !s.listener_path.empty())
+    throw Error("linux.seccomp.listenerPath: set, but no syscall uses SCMP_ACT_NOTIFY", EINVAL);
 }
 
 SeccompFilter::SeccompFilter(const spec::Seccomp& s) {
@@ -102,6 +107,7 @@ SeccompFilter::SeccompFilter(const spec::Seccomp& s) {
     uint32_t act;
     parse_action(c.action, c.errno_ret, dflt_errno, act);
     if (act == dflt) continue;  // libseccomp refuses rules that repeat the default (runc skips them)
+    notify_ |= act == SCMP_ACT_NOTIFY;
     std::vector<scmp_arg_cmp> args;
     std::set<unsigned> idx;
     bool repeated = false;
@@ -131,6 +137,12 @@ SeccompFilter::SeccompFilter(const spec::Seccomp& s) {
 
 SeccompFilter::~SeccompFilter() {
   if (ctx_) seccomp_release(static_cast<scmp_filter_ctx>(ctx_));
+}
+
+int SeccompFilter::notify_fd() {
+  int fd = seccomp_notify_fd(static_cast<scmp_filter_ctx>(ctx_));
+  if (fd < 0) throw Error(std::string("linux.seccomp: listener fd: ") + std::strerror(-fd), -fd);
+  return fd;
 }
 
 void SeccompFilter::load() {

@@ -14,9 +14,12 @@ class SeccompFilter {
   SeccompFilter(const SeccompFilter&) = delete;
   ~SeccompFilter();
   void load();  // installs the filter in the calling process
+  bool has_notify() const { return notify_; }
+  int notify_fd();  // after load(): the listener fd (SCMP_ACT_NOTIFY)
 
  private:
   void* ctx_ = nullptr;
+  bool notify_ = false;
 };
 
 }  // namespace ocirt::linux_

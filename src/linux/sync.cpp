@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "ocirt/error.hpp"
@@ -38,17 +41,51 @@ void send_text(int fd, Type t, const std::string& text) {
   send_msg(fd, m);
 }
 
-bool recv(int fd, Message& m) {
+bool recv(int fd, Message& m, int* fd_out) {
   for (;;) {
     memset(&m, 0, offsetof(Message, text) + 1);
-    ssize_t n = ::recv(fd, &m, sizeof m, 0);
+    struct iovec iov = {&m, sizeof m};
+    alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh {};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctrl;
+    mh.msg_controllen = sizeof ctrl;
+    ssize_t n = ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno("sync: receive");
     if (n == 0) return false;
     if (static_cast<size_t>(n) < offsetof(Message, text)) throw Error("sync: short message", EPROTO);
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        int passed;
+        memcpy(&passed, CMSG_DATA(c), sizeof passed);
+        if (fd_out) *fd_out = passed;
+        else ::close(passed);
+      }
+    }
     m.text[sizeof m.text - 1] = 0;
     return true;
   }
+}
+
+void send_fd(int fd, Type t, int passed) {
+  Message m{};
+  m.type = t;
+  struct iovec iov = {&m, offsetof(Message, text) + 1};
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctrl;
+  mh.msg_controllen = sizeof ctrl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  while (::sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR) throw_errno("sync: send fd");
 }
 
 void expect(int fd, Type want, const char* step) {

@@ -16,6 +16,8 @@ enum class Type : uint32_t {
   Created,         // child -> parent: ready to exec, waiting for start; text: warnings
   Ack,             // parent -> child: state recorded; carries the host pid of the child
   Start,           // parent -> child (foreground `run` only, instead of the exec fifo)
+  SeccompFd,       // child -> parent: the seccomp listener fd (SCM_RIGHTS)
+  SeccompDone,     // parent -> child: the fd went to linux.seccomp.listenerPath
   Error,           // child -> parent: step + errno + text
 };
 
@@ -29,8 +31,10 @@ struct Message {
 void send(int fd, Type t, int64_t value = 0);
 void send_error(int fd, int err, const std::string& text);
 void send_text(int fd, Type t, const std::string& text);
-// Receives one message. Returns false on EOF (the peer is gone).
-bool recv(int fd, Message& m);
+// One message carrying one fd (SCM_RIGHTS).
+void send_fd(int fd, Type t, int passed);
+// Receives one message. Returns false on EOF (the peer is gone). A passed fd lands in *fd_out.
+bool recv(int fd, Message& m, int* fd_out = nullptr);
 // Receives and requires `want`; an Error message is rethrown as ocirt::Error.
 void expect(int fd, Type want, const char* step);
 

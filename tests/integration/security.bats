@@ -101,3 +101,33 @@ load helpers
   [[ "$output" == *"not the null device"* ]]
   no_leftovers
 }
+
+@test "seccomp NOTIFY: the listener receives the state and the fd, and answers the syscall" {
+  out=$BATS_TEST_TMPDIR/listener
+  mkdir -p "$out"
+  "$BATS_TEST_DIRNAME/seccomp-listener.py" "$out/sock" "$out" &
+  KILL_PIDS=$!
+  for i in $(seq 100); do [ -e "$out/listening" ] && break; sleep 0.05; done
+  cfg --arg sock "$out/sock" '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": $sock, "listenerMetadata": "meta-1",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+  args sh -c 'mkdir /made; echo rc=$?; [ -d /made ] && echo exists || echo absent'
+  run_ctr
+  [ "$status" -eq 0 ]
+  # the listener answered "success" without doing it
+  [[ "$output" == *"rc=0"* ]]
+  [[ "$output" == *absent* ]]
+  [ -s "$out/handled" ]
+  jq -e --arg id "$ID" '.fds == ["seccompFd"] and .metadata == "meta-1" and (.pid > 0) and .state.id == $id and .state.status == "creating"' "$out/state.json"
+  no_leftovers
+}
+
+@test "seccomp NOTIFY: an unreachable listener fails create with the field, nothing left" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/nonexistent/sock",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.seccomp.listenerPath: connect /nonexistent/sock"* ]]
+  no_leftovers
+}
