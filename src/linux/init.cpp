@@ -78,6 +78,8 @@ void init_main(InitContext& ctx) {
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
     for (auto& j : ctx.joins) keep.push_back(j.fd);
     for (int i = 0; i < ctx.preserve_fds; ++i) keep.push_back(3 + i);
+    for (int fd : ctx.idmap_trees)
+      if (fd >= 0) keep.push_back(fd);
     sys::close_fds_except(keep);
 
     sync::Message go;

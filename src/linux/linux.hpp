@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ocirt/cgroups.hpp"
+#include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
 
 namespace ocirt::linux_ {
@@ -27,6 +28,7 @@ struct InitContext {
   bool no_pivot = false, no_new_keyring = false;
   int preserve_fds = 0;
   const cgroups::Plan* cgroup = nullptr;
+  std::vector<int> idmap_trees;    // per mount: a detached idmapped tree made by the parent, or -1
 };
 
 // The child after clone: sets the container up, reports Created, waits for start, execs.
@@ -36,6 +38,8 @@ struct InitContext {
 void prepare_rootfs(const InitContext& ctx);      // propagation, rootfs bind, config mounts, /dev
 void enter_rootfs(const InitContext& ctx);        // pivot_root or chroot (--no-pivot)
 void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, readonly root
+// In the parent (host root): the detached, idmapped bind tree for mount m, attributes set.
+Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where);
 
 // devices.cpp
 void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -29,6 +30,44 @@ Fd open_ns(const std::string& path, const std::string& what) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("linux.namespaces: open " + what + " namespace " + path);
   return fd;
+}
+
+// A user namespace holding the given mappings, for MOUNT_ATTR_IDMAP: a throwaway child is
+// cloned into a new user namespace, its maps written, its ns fd kept, and it is reaped.
+Fd make_userns(const std::vector<spec::IdMapping>& uids, const std::vector<spec::IdMapping>& gids,
+               const std::string& where) {
+  int pfd[2];
+  if (::pipe2(pfd, O_CLOEXEC) < 0) throw_errno(where + ": pipe");
+  Fd r(pfd[0]), w(pfd[1]);
+  struct clone_args a {};
+  a.flags = CLONE_NEWUSER;
+  a.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &a, sizeof a);
+  if (pid == 0) {
+    char c;
+    (void)!::read(r.get(), &c, 1);  // until the parent is done with us
+    ::_exit(0);
+  }
+  if (pid < 0) throw_errno(where + ": clone a user namespace for the idmapped mount");
+  w.reset();  // our end: its EOF releases the child (also if we throw)
+  Fd ns;
+  try {
+    std::string base = "/proc/" + std::to_string(pid);
+    sys::write_file(base + "/uid_map", map_text(uids));
+    sys::write_file(base + "/gid_map", map_text(gids));
+    ns.reset(::open((base + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) throw_errno("open " + base + "/ns/user");
+  } catch (const Error& e) {
+    r.reset();
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+    throw Error(where + ": " + e.what(), e.err());
+  }
+  r.reset();
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return ns;
 }
 
 }  // namespace
@@ -73,6 +112,24 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
   ctx.new_userns = flags & CLONE_NEWUSER;
   if (cgroup_fd >= 0 && cfg.find_namespace("cgroup") && cfg.find_namespace("cgroup")->path.empty())
     flags |= CLONE_NEWCGROUP;
+
+  // Idmapped mounts are made whole here, as host root (an init in a user namespace may not
+  // idmap): a user namespace with the mount's mappings (or, for "idmap" without any, the
+  // container's), the detached tree with its attributes; the init only attaches it.
+  std::vector<Fd> idmap_owned;
+  ctx.idmap_trees.assign(cfg.mounts.size(), -1);
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    const auto& m = cfg.mounts[i];
+    bool opt = false;
+    for (auto& o : m.options) opt |= o == "idmap" || o == "ridmap";
+    if (m.uid_mappings.empty() && !opt) continue;
+    std::string where = "mounts[" + std::to_string(i) + "]";
+    bool own = !m.uid_mappings.empty();
+    Fd userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings,
+                            own ? m.gid_mappings : cfg.linux->gid_mappings, where);
+    idmap_owned.push_back(prepare_idmapped_tree(m, ctx.bundle, userns.get(), where));
+    ctx.idmap_trees[i] = idmap_owned.back().get();
+  }
 
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("sync socketpair");

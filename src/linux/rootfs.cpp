@@ -22,6 +22,7 @@ struct MountFlags {
   unsigned long clear = 0;       // flags explicitly turned off (rw, suid, ...)
   unsigned long propagation = 0; // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [|MS_REC]
   bool bind = false, rbind = false;
+  bool idmap = false, ridmap = false;
   std::string data;
 };
 
@@ -55,6 +56,8 @@ MountFlags parse_options(const std::vector<std::string>& opts) {
     if (o == "bind") { m.bind = true; continue; }
     if (o == "rbind") { m.bind = m.rbind = true; continue; }
     if (o == "tmpcopyup") continue;  // runc extension, not supported: ignored like an fs hint
+    if (o == "idmap") { m.idmap = true; continue; }
+    if (o == "ridmap") { m.idmap = m.ridmap = true; continue; }
     bool found = false;
     for (auto& e : table)
       if (o == e.name) {
@@ -114,6 +117,7 @@ void bind_onto(int src_dirfd, const char* src_path, int target_fd, bool recursiv
   uint64_t set = to_attr(f.flags);
   if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
   if (f.propagation & MS_REC) set_attr(tree.get(), 0, 0, propagation_of(f.propagation), true, what + ": set propagation");
+
   if (::move_mount(tree.get(), "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     throw_errno(what + ": move_mount");
 }
@@ -170,7 +174,7 @@ void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, c
   }
 }
 
-void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, bool& dev_tmpfs) {
+void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idmapped_tree, bool& dev_tmpfs) {
   MountFlags f = parse_options(m.options);
   std::string dest = m.destination[0] == '/' ? m.destination : "/" + m.destination;
   std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + dest;
@@ -183,6 +187,11 @@ void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, bool& d
     if (::stat(source.c_str(), &st) < 0) throw_errno(what + ": source");
   }
   Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
+  if (idmapped_tree >= 0) {  // made complete by the parent: only attach it
+    if (::move_mount(idmapped_tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      throw_errno(what + ": attach the idmapped mount");
+    return;
+  }
   if (bind) {
     bind_onto(AT_FDCWD, source.c_str(), target.get(), f.rbind, f, what);
     return;
@@ -229,6 +238,22 @@ unsigned long rootfs_propagation(const std::string& p) {
 
 }  // namespace
 
+Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
+  MountFlags f = parse_options(m.options);
+  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+  std::string what = where + ": mount " + source + " on " + m.destination;
+  Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (f.rbind ? AT_RECURSIVE : 0)));
+  if (!tree) throw_errno(what + ": open_tree");
+  uint64_t set = to_attr(f.flags);
+  if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | (f.ridmap ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    throw_errno(what + ": idmap the mount");
+  return tree;
+}
+
 void prepare_rootfs(const InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
   const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
@@ -246,7 +271,7 @@ void prepare_rootfs(const InitContext& ctx) {
   bool dev_tmpfs = false, dev_bound = false;
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     try {
-      mount_one(ctx, rootfd.get(), cfg.mounts[i], dev_tmpfs);
+      mount_one(ctx, rootfd.get(), cfg.mounts[i], i < ctx.idmap_trees.size() ? ctx.idmap_trees[i] : -1, dev_tmpfs);
       if (cfg.mounts[i].destination == "/dev" && !dev_tmpfs) dev_bound = true;
     } catch (const Error& e) {
       throw Error("mounts[" + std::to_string(i) + "]: " + e.what(), e.err());

@@ -180,8 +180,18 @@ void validate_semantics(const Config& c) {
     std::string where = "mounts[" + std::to_string(i) + "]";
     if (has_dotdot(m.destination))
       throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
-    if ((!m.uid_mappings.empty() || !m.gid_mappings.empty()))
-      throw Error(where + ".uidMappings: idmapped mounts are not supported yet", ENOTSUP);
+    bool idmap_opt = false, bind = m.type == "bind";
+    for (auto& o : m.options) {
+      idmap_opt |= o == "idmap" || o == "ridmap";
+      bind |= o == "bind" || o == "rbind";
+    }
+    bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+    if (mapped && (m.uid_mappings.empty() || m.gid_mappings.empty()))
+      throw Error(where + ".uidMappings: an idmapped mount needs both uidMappings and gidMappings", EINVAL);
+    if ((mapped || idmap_opt) && !bind)
+      throw Error(where + ": idmapped mounts are supported for bind mounts only", ENOTSUP);
+    if (idmap_opt && !mapped && !c.find_namespace("user"))
+      throw Error(where + ".options: idmap without uidMappings needs a user namespace in linux.namespaces", EINVAL);
   }
   if (c.hooks) {
     auto check = [](const std::vector<Hook>& v, const char* name) {

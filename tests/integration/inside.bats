@@ -479,3 +479,55 @@ load helpers
   [[ "$output" == *"rc=1"* ]]
   [ ! -d "$BUNDLE/rootfs/newdir" ]
 }
+
+@test "idmapped mounts: explicit uidMappings/gidMappings show mapped owners; the host files are unchanged" {
+  mkdir -p "$BATS_TEST_TMPDIR/src/sub"
+  echo x > "$BATS_TEST_TMPDIR/src/f"
+  echo y > "$BATS_TEST_TMPDIR/src/sub/g"
+  chown 0:0 "$BATS_TEST_TMPDIR/src/f"
+  chown 7:7 "$BATS_TEST_TMPDIR/src/sub/g"
+  cfg --arg s "$BATS_TEST_TMPDIR/src" '.mounts += [{"destination": "/mnt", "type": "bind", "source": $s,
+      "options": ["rbind", "ridmap"],
+      "uidMappings": [{"containerID": 0, "hostID": 1234, "size": 100}],
+      "gidMappings": [{"containerID": 0, "hostID": 5678, "size": 100}]}]'
+  args sh -c 'stat -c %u:%g /mnt/f /mnt/sub/g; grep " /mnt " /proc/self/mountinfo'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 1234:5678 ]
+  [ "${lines[1]}" = 1241:5685 ]
+  [[ "${lines[2]}" == *idmapped* ]]
+  [ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/src/f")" = 0:0 ]
+  no_leftovers
+}
+
+@test "idmapped mounts: idmap without mappings uses the container's user namespace" {
+  mkdir -p "$BATS_TEST_TMPDIR/src"
+  echo x > "$BATS_TEST_TMPDIR/src/f"
+  chown 0:0 "$BATS_TEST_TMPDIR/src/f"
+  cfg --arg s "$BATS_TEST_TMPDIR/src" '.linux.namespaces += [{"type": "user"}]
+       | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+       | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+       | .mounts += [{"destination": "/mnt", "type": "bind", "source": $s, "options": ["bind", "idmap"]}]'
+  chown -R 200000:200000 "$BUNDLE/rootfs"
+  d=$BUNDLE; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  args sh -c 'stat -c %u:%g /mnt/f; echo new > /mnt/new; stat -c %u:%g /mnt/new'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0:0 ]
+  [ "${lines[1]}" = 0:0 ]
+  # written as the container's root, stored on disk as the host's root
+  [ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/src/new")" = 0:0 ]
+  no_leftovers
+}
+
+@test "idmapped mounts: refused for non-bind mounts and without a user namespace, with the field" {
+  cfg '.mounts += [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}]'
+  args true
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"mounts[7]: idmapped mounts are supported for bind mounts only"* ]]
+  cfg '.mounts[7] = {"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["bind", "idmap"]}'
+  run_ctr
+  [[ "$output" == *"mounts[7].options: idmap without uidMappings needs a user namespace"* ]]
+  no_leftovers
+}
