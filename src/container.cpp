@@ -25,7 +25,9 @@
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
+#include "src/linux/exec.hpp"
 #include "src/linux/process.hpp"
+#include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
 
 namespace ocirt {
@@ -259,7 +261,156 @@ std::string wait_exec(int fd) {
   return err;
 }
 
+sigset_t forwarded_signals() {
+  sigset_t fwd;
+  sigfillset(&fwd);
+  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTTIN, SIGTTOU}) sigdelset(&fwd, s);
+  return fwd;
+}
+
+// Foreground: forward what we receive (fwd is blocked) to the process until it exits; its
+// exit status, or 128+N when signal N killed it.
+int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd) {
+  Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  int status = 0;
+  for (;;) {
+    struct pollfd p[2] = {{pidfd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE &&
+          si.ssi_signo != SIGURG)
+        sys::pidfd_send_signal(pidfd, static_cast<int>(si.ssi_signo));
+    }
+    if (p[0].revents & POLLIN) {
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The exec'd process: --process FILE, or the container's process with the flags' changes.
+spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
+  spec::Process p;
+  if (!o.process_file.empty()) {
+    try {
+      p = spec::load_process(sys::read_file(o.process_file));
+    } catch (const Error& e) {
+      throw Error("--process " + o.process_file + ": " + e.what(), e.err());
+    }
+    if (p.args.empty()) throw Error("--process: process.args must contain the program to run", EINVAL);
+    if (p.cwd.empty()) p.cwd = "/";
+    if (p.cwd[0] != '/') throw Error("--process: process.cwd \"" + p.cwd + "\" is not an absolute path", EINVAL);
+  } else {
+    if (cfg.process) p = *cfg.process;
+    else p.cwd = "/";
+    p.args = o.args;
+    if (p.args.empty()) throw Error("exec: a command to run is required (or --process)", EINVAL);
+    p.terminal = false;
+    for (auto& e : o.env) {
+      if (e.find('=') == std::string::npos) throw Error("--env: \"" + e + "\" is not of the form KEY=value", EINVAL);
+      p.env.push_back(e);
+    }
+    if (!o.cwd.empty()) p.cwd = o.cwd;
+    if (!o.user.empty()) {
+      char* end;
+      unsigned long uid = strtoul(o.user.c_str(), &end, 10);
+      unsigned long gid = p.user.gid;
+      if (end == o.user.c_str() || (*end && *end != ':')) throw Error("--user: \"" + o.user + "\" is not uid[:gid]", EINVAL);
+      if (*end == ':') {
+        const char* g = end + 1;
+        gid = strtoul(g, &end, 10);
+        if (end == g || *end) throw Error("--user: \"" + o.user + "\" is not uid[:gid]", EINVAL);
+      }
+      p.user.uid = static_cast<uint32_t>(uid);
+      p.user.gid = static_cast<uint32_t>(gid);
+    }
+    if (!o.additional_gids.empty()) p.user.additional_gids = o.additional_gids;
+    if (!o.caps.empty()) {
+      if (!p.capabilities) p.capabilities.emplace();
+      auto add = [&](std::optional<std::vector<std::string>>& set) {
+        if (!set) set.emplace();
+        for (auto& c : o.caps) set->push_back(c);
+      };
+      add(p.capabilities->bounding);
+      add(p.capabilities->effective);
+      add(p.capabilities->permitted);
+    }
+    if (o.no_new_privs) p.no_new_privileges = true;
+    if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
+    if (!o.process_label.empty()) p.selinux_label = o.process_label;
+  }
+  if (p.capabilities) {  // same rules as config.json: unknown names are errors
+    spec::Config check;
+    check.oci_version = "1.2.0";
+    check.root = spec::Root{"x", false};
+    check.process = p;
+    check.process->cwd = "/";
+    if (check.process->args.empty()) check.process->args = {"x"};
+    spec::validate_semantics(check);
+  }
+  return p;
+}
+
 }  // namespace
+
+int exec(const ExecOptions& o) {
+  if (o.tty || !o.console_socket.empty()) throw Error("--tty/--console-socket: terminals are not supported by this build yet", ENOTSUP);
+  if (!o.cgroup.empty()) throw Error("--cgroup: sub-cgroups for exec are not supported yet", ENOTSUP);
+  state::Dir dir = state::Dir::open(o.root, o.id, false);
+  state::Record r = dir.load();
+  std::string status = state::derive_status(r, dir.fd());
+  Fd init = live_pidfd(r);
+  if (status == "stopped" || !init) throw Error("cannot exec in a stopped container", EINVAL);
+  if (status == "paused" && !o.ignore_paused)
+    throw Error("cannot exec in a paused container (use --ignore-paused to override)", EINVAL);
+  spec::Config cfg;
+  try {
+    cfg = spec::load_file(r.bundle + "/config.json");
+  } catch (const Error& e) {
+    throw Error(std::string("the container's config.json: ") + e.what(), e.err());
+  }
+  linux_::ExecRequest req;
+  req.process = exec_process(o, cfg);
+  req.preserve_fds = o.preserve_fds;
+  if (cfg.linux) {
+    req.seccomp = cfg.linux->seccomp;
+    for (auto& n : cfg.linux->namespaces) {
+      unsigned long f = linux_::ns_flag(n.type);
+      if (f != CLONE_NEWPID) req.ns_flags |= f;
+    }
+    req.userns = cfg.has_namespace("user");
+  }
+  const auto& sysc = cgroups::System::get();
+  Fd cgfd;
+  if (sysc.layout == cgroups::Layout::V2 && !r.cgroup_leaves.empty()) {
+    cgfd.reset(::open(r.cgroup_leaves[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cgfd) throw_errno("open cgroup " + r.cgroup_leaves[0]);
+  }
+  req.cgroup_fd = cgfd.get();
+  sigset_t fwd = forwarded_signals(), old;
+  if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  auto leaves = r.cgroup_leaves;
+  linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
+    if (!cgfd) cgroups::add_process(leaves, pid);
+  });
+  if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(p.pid), 0644);
+  sync::send(p.sync.get(), sync::Type::Start);
+  std::string err = wait_exec(p.sync.get());
+  p.sync.reset();
+  if (!err.empty()) {
+    if (!o.detach) ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    while (::waitpid(p.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw Error("exec failed: " + err, ENOEXEC);
+  }
+  if (o.detach) return 0;
+  int code = wait_forwarding(p.pidfd.get(), p.pid, fwd);
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  return code;
+}
 
 void create(const CreateOptions& o) {
   Created c = do_create(o, true);
@@ -318,10 +469,7 @@ int run(const CreateOptions& o, bool detach, bool keep) {
     return 0;
   }
   // Block the signals we forward before the child exists; the child clears its mask.
-  sigset_t fwd;
-  sigfillset(&fwd);
-  for (int s : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTTIN, SIGTTOU}) sigdelset(&fwd, s);
-  sigset_t old;
+  sigset_t fwd = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &fwd, &old);
   Created c = do_create(o, false);
   linux_::sync_ack(c.proc);
@@ -332,25 +480,8 @@ int run(const CreateOptions& o, bool detach, bool keep) {
   c.proc.sync.reset();
   if (!err.empty()) spdlog::error("container process failed to start: {}", err);
   else run_poststart(c.rec);
-  Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
-  int status = 0;
-  for (;;) {
-    struct pollfd p[2] = {{c.proc.pidfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (::read(sfd.get(), &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE &&
-          si.ssi_signo != SIGURG)
-        sys::pidfd_send_signal(c.proc.pidfd.get(), static_cast<int>(si.ssi_signo));
-    }
-    if (p[0].revents & POLLIN) {
-      while (::waitpid(c.proc.pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-  }
+  int code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd);
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (!keep) {
     try {
       state::Dir dir = state::Dir::open(o.root, o.id);

@@ -2,7 +2,7 @@
 _oci_rt() {
   local cur prev words cword
   _init_completion || return
-  local commands="create start run state kill delete list spec"
+  local commands="create start run exec state kill delete list spec"
   local global="--root --log --log-format --debug --systemd-cgroup --version --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -16,7 +16,7 @@ _oci_rt() {
   for ((i = 1; i < cword; i++)); do [[ ${words[i]} == --root ]] && root=${words[i+1]}; done
   case "$prev" in
     --root|--bundle|-b) _filedir -d; return ;;
-    --log|--pid-file|--console-socket) _filedir; return ;;
+    --log|--pid-file|--console-socket|--process|-p) _filedir; return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     --format|-f) [[ $cmd == list ]] && { COMPREPLY=($(compgen -W "table json" -- "$cur")); return; } ;;
   esac
@@ -28,6 +28,7 @@ _oci_rt() {
   case "$cmd" in
     create) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --help" ;;
     run) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --detach --keep --help" ;;
+    exec) flags="--process --cwd --env --user --additional-gids --cap --no-new-privs --apparmor --process-label --cgroup --preserve-fds --ignore-paused --detach --pid-file --tty --console-socket --help" ;;
     kill) flags="--all --help" ;;
     delete) flags="--force --help" ;;
     list) flags="--format --quiet --help" ;;

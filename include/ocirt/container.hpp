@@ -15,6 +15,15 @@ struct CreateOptions {
   int preserve_fds = 0;
 };
 
+struct ExecOptions {
+  std::string root = "/run/oci-rt";
+  std::string id, process_file, cwd, user, apparmor, process_label, cgroup, pid_file, console_socket;
+  std::vector<std::string> args, env, caps;
+  std::vector<uint32_t> additional_gids;
+  bool no_new_privs = false, ignore_paused = false, detach = false, tty = false;
+  int preserve_fds = 0;
+};
+
 struct ContainerInfo {
   state::Record record;
   std::string status;
@@ -26,6 +35,9 @@ void start(const std::string& root, const std::string& id);
 // run: create + start; in the foreground waits, forwarding signals, deletes the container and
 // returns its exit status (128+N for a signal). With detach, returns 0 once started.
 int run(const CreateOptions& o, bool detach, bool keep);
+// exec: a new process in a created or running container; in the foreground returns its exit
+// status (128+N for a signal), with --detach 0 once it has been executed.
+int exec(const ExecOptions& o);
 ContainerInfo get_state(const std::string& root, const std::string& id);
 std::vector<ContainerInfo> list_all(const std::string& root);
 void kill(const std::string& root, const std::string& id, int sig, bool all);

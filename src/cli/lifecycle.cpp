@@ -114,3 +114,72 @@ int cmd_delete(const Global& g, int argc, char** argv) {
 }
 
 }  // namespace ocirt::cli
+
+namespace ocirt::cli {
+
+int cmd_exec(const Global& g, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt exec", "run a new process in a created or running container");
+  opts.add_options()("p,process", "path to a process.json", cxxopts::value<std::string>())(
+      "cwd", "working directory of the process", cxxopts::value<std::string>())(
+      "e,env", "add an environment variable KEY=value", cxxopts::value<std::vector<std::string>>())(
+      "u,user", "uid[:gid] of the process", cxxopts::value<std::string>())(
+      "g,additional-gids", "an additional group id", cxxopts::value<std::vector<uint32_t>>())(
+      "c,cap", "add a capability (bounding, effective, permitted)", cxxopts::value<std::vector<std::string>>())(
+      "no-new-privs", "set no_new_privs")("apparmor", "AppArmor profile", cxxopts::value<std::string>())(
+      "process-label", "SELinux label", cxxopts::value<std::string>())(
+      "cgroup", "sub-cgroup to join (not supported yet)", cxxopts::value<std::string>())(
+      "preserve-fds", "pass N more fds (3..3+N-1)", cxxopts::value<int>()->default_value("0"))(
+      "ignore-paused", "allow exec in a paused container")("d,detach", "return once the process started")(
+      "pid-file", "write the process's pid to this file", cxxopts::value<std::string>())(
+      "t,tty", "allocate a terminal (not supported yet)")(
+      "console-socket", "socket for the pty master (not supported yet)", cxxopts::value<std::string>())(
+      "h,help", "show this help");
+  opts.custom_help("[options]");
+  opts.positional_help("<container-id> <command> [args...]");
+  // Options end at the container id; everything after it is the command (runc does the same).
+  static const char* with_value[] = {"-p", "--process", "--cwd", "-e", "--env", "-u", "--user", "-g",
+                                     "--additional-gids", "-c", "--cap", "--apparmor", "--process-label",
+                                     "--cgroup", "--preserve-fds", "--pid-file", "--console-socket"};
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") { ++i; break; }
+    if (a.empty() || a[0] != '-') break;
+    if (a.find('=') != std::string::npos) continue;
+    for (const char* v : with_value)
+      if (a == v) { ++i; break; }
+  }
+  auto r = opts.parse(std::min(i, argc), argv);
+  if (r.count("help")) {
+    out(opts.help());
+    return 0;
+  }
+  if (i >= argc) throw Error("exec: a container id is required", EINVAL);
+  ExecOptions o;
+  o.root = g.root;
+  o.id = argv[i];
+  for (int k = i + 1; k < argc; ++k) o.args.push_back(argv[k]);
+  auto str = [&](const char* k, std::string& dst) {
+    if (r.count(k)) dst = r[k].as<std::string>();
+  };
+  str("process", o.process_file);
+  str("cwd", o.cwd);
+  str("user", o.user);
+  str("apparmor", o.apparmor);
+  str("process-label", o.process_label);
+  str("cgroup", o.cgroup);
+  str("pid-file", o.pid_file);
+  str("console-socket", o.console_socket);
+  if (r.count("env")) o.env = r["env"].as<std::vector<std::string>>();
+  if (r.count("cap")) o.caps = r["cap"].as<std::vector<std::string>>();
+  if (r.count("additional-gids")) o.additional_gids = r["additional-gids"].as<std::vector<uint32_t>>();
+  o.no_new_privs = r.count("no-new-privs");
+  o.ignore_paused = r.count("ignore-paused");
+  o.detach = r.count("detach");
+  o.tty = r.count("tty");
+  o.preserve_fds = r["preserve-fds"].as<int>();
+  if (o.preserve_fds < 0) throw Error("--preserve-fds: must not be negative", EINVAL);
+  return exec(o);
+}
+
+}  // namespace ocirt::cli

@@ -86,6 +86,7 @@ const char kUsage[] =
     "  create    create a container\n"
     "  start     start a created container\n"
     "  run       create and start a container\n"
+    "  exec      run a new process in a container\n"
     "  state     output the state of a container\n"
     "  kill      send a signal to the container's init process\n"
     "  delete    delete a container and what it holds\n"
@@ -164,7 +165,7 @@ int main(int argc, char** argv) {
   try {
     // Commands that put processes into containers run from a read-only bind of the binary
     // (CVE-2019-5736); done before anything is opened, so nothing leaks across the exec.
-    if (command == "create" || command == "run") ocirt::linux_::reexec_protected(argv);
+    if (command == "create" || command == "run" || command == "exec") ocirt::linux_::reexec_protected(argv);
     setup_logging(g);
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());
@@ -173,6 +174,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const Global&, int, char**)> commands = {
       {"create", cmd_create}, {"run", cmd_run},     {"start", cmd_start}, {"kill", cmd_kill},
       {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
+      {"exec", cmd_exec},
   };
   auto it = commands.find(command);
   try {
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
       throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
                          ENOTSUP);
     if (it == commands.end()) {
-      static const char* later[] = {"exec", "ps", "pause", "resume", "events", "update", "features", "checkpoint", "restore"};
+      static const char* later[] = {"ps", "pause", "resume", "events", "update", "features", "checkpoint", "restore"};
       for (const char* l : later)
         if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
       throw ocirt::Error("unknown command \"" + command + "\" (see oci-rt --help)", EINVAL);

@@ -1,0 +1,131 @@
+// `exec`: a new process in a running container. It joins every namespace of the container's
+// init through its pidfd (the pid namespace by the parent, for its children), the init's
+// cgroups, and gets the process's identity, capabilities, rlimits, no_new_privs and seccomp.
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+
+#include "ocirt/error.hpp"
+#include "src/linux/attributes.hpp"
+#include "src/linux/exec.hpp"
+#include "src/linux/linux.hpp"
+#include "src/linux/seccomp.hpp"
+#include "src/linux/sync.hpp"
+#include "src/linux/util.hpp"
+
+namespace ocirt::linux_ {
+namespace {
+
+[[noreturn]] void exec_child(const ExecRequest& r, int sync_fd, int init_pidfd, unsigned long ns_flags) {
+  const spec::Process& proc = r.process;
+  std::optional<SeccompFilter> seccomp;
+  std::string exe;
+  try {
+    sigset_t all;
+    sigemptyset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    std::vector<int> keep = {sync_fd, init_pidfd};
+    for (int i = 0; i < r.preserve_fds; ++i) keep.push_back(3 + i);
+    sys::close_fds_except(keep);
+    sync::Message go;
+    if (!sync::recv(sync_fd, go)) ::_exit(1);
+    if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
+    // all of the init's namespaces at once (the pid namespace came with the clone)
+    if (ns_flags && ::setns(init_pidfd, static_cast<int>(ns_flags)) < 0) throw_errno("join the container's namespaces");
+    ::close(init_pidfd);
+    if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+      throw Error("process.cwd: \"" + proc.cwd + "\" is outside the container", EPERM);
+    apply_rlimits(proc);
+    apply_io_priority(proc);
+    apply_scheduler(proc);
+    std::vector<std::string> notes;
+    apply_lsm(proc, notes);
+    if (r.seccomp) {
+      seccomp.emplace(*r.seccomp);
+      if (seccomp->has_notify()) throw Error("linux.seccomp: exec into a container with SCMP_ACT_NOTIFY is not supported yet", ENOTSUP);
+      if (!proc.no_new_privileges) seccomp->load();
+    }
+    apply_identity(proc, r.userns, notes);
+    exe = find_executable(proc);
+    sync::send_text(sync_fd, sync::Type::Created, sys::join(notes, "\n"));
+    sync::expect(sync_fd, sync::Type::Start, "wait for start");
+  } catch (const std::exception& e) {
+    const auto* oe = dynamic_cast<const Error*>(&e);
+    try {
+      sync::send_error(sync_fd, oe ? oe->err() : EINVAL, e.what());
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  // the sync socket stays open (close-on-exec): the parent sees EOF when we exec
+  try {
+    if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
+    if (seccomp) seccomp->load();
+  } catch (const std::exception& e) {
+    (void)!::write(sync_fd, e.what(), strlen(e.what()));
+    ::_exit(1);
+  }
+  ::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  std::vector<char*> argv, envp;
+  for (auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  std::string msg = "exec " + exe + ": " + strerror(errno);
+  (void)!::write(sync_fd, msg.data(), msg.size());
+  ::_exit(errno == ENOENT ? 127 : 126);
+}
+
+}  // namespace
+
+ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone) {
+  // The pid namespace applies to children: enter it for the clone only.
+  Fd own_pidns(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+  if (::setns(init_pidfd, CLONE_NEWPID) < 0) throw_errno("join the container's pid namespace");
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("sync socketpair");
+  ExecSpawned s;
+  s.sync.reset(sp[0]);
+  int pidfd = -1;
+  struct clone_args a {};
+  a.flags = CLONE_PIDFD | (r.cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  a.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  a.exit_signal = SIGCHLD;
+  a.cgroup = r.cgroup_fd >= 0 ? static_cast<uint64_t>(r.cgroup_fd) : 0;
+  long pid = ::syscall(SYS_clone3, &a, sizeof a);
+  int e = errno;
+  if (pid == 0) exec_child(r, sp[1], init_pidfd, r.ns_flags);
+  ::close(sp[1]);
+  if (own_pidns) ::setns(own_pidns.get(), CLONE_NEWPID);
+  if (pid < 0) throw_errno("clone the exec process", e);
+  s.pid = static_cast<pid_t>(pid);
+  s.pidfd.reset(pidfd);
+  try {
+    if (on_clone) on_clone(s.pid);
+    sync::send(s.sync.get(), sync::Type::Go);
+    sync::Message m;
+    if (!sync::recv(s.sync.get(), m)) throw Error("exec process exited during setup", ECHILD);
+    if (m.type == sync::Type::Error) throw Error(m.text, m.err);
+    if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
+  } catch (...) {
+    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
+    while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    throw;
+  }
+  return s;
+}
+
+}  // namespace ocirt::linux_

@@ -1,0 +1,31 @@
+// The process side of `exec` (see exec.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+
+#include "ocirt/fd.hpp"
+#include "ocirt/spec.hpp"
+
+namespace ocirt::linux_ {
+
+struct ExecRequest {
+  spec::Process process;
+  std::optional<spec::Seccomp> seccomp;
+  unsigned long ns_flags = 0;  // CLONE_NEW* of the container's namespaces, pid excluded
+  bool userns = false;
+  int preserve_fds = 0;
+  int cgroup_fd = -1;  // v2: CLONE_INTO_CGROUP
+};
+
+struct ExecSpawned {
+  pid_t pid = -1;
+  Fd pidfd, sync;
+};
+
+// Returns once the process is set up and waits for sync Start. on_clone joins v1 cgroups.
+ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone);
+
+}  // namespace ocirt::linux_
