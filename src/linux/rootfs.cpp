@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ocirt/error.hpp"
+#include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/util.hpp"
 
@@ -203,6 +204,10 @@ void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idm
     dev_tmpfs = true;
     flags &= ~MS_RDONLY;  // devices are created first; read-only afterwards
   }
+  // linux.mountLabel: the SELinux context of the filesystems we mount (when SELinux is on)
+  if (ctx.cfg->linux && !ctx.cfg->linux->mount_label.empty() && selinux_enabled() && m.type != "proc" &&
+      m.type != "sysfs" && m.type != "cgroup" && m.type != "cgroup2")
+    f.data += (f.data.empty() ? "" : ",") + std::string("context=\"") + ctx.cfg->linux->mount_label + "\"";
   const char* data = f.data.empty() ? nullptr : f.data.c_str();
   if (::mount(m.source.c_str(), fd_path(target.get()).c_str(), m.type.c_str(), flags, data) < 0) {
     int e = errno;

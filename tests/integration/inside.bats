@@ -210,6 +210,29 @@ load helpers
   [[ "$output" == *"CapAmb:	0000000000000020"* ]]
 }
 
+@test "capabilities: all five sets in /proc/self/status equal the config's (non-root user)" {
+  caps='["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"]'
+  cfg --argjson c "$caps" '.process.user = {"uid": 1000, "gid": 1000}
+       | .process.capabilities = {"bounding": $c, "effective": $c, "permitted": $c, "inheritable": $c, "ambient": $c}'
+  args grep ^Cap /proc/self/status
+  run_ctr
+  [ "$status" -eq 0 ]
+  # CHOWN bit 0, KILL bit 5, NET_RAW bit 13: 0x2021
+  for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+    [[ "$output" == *"$set:	0000000000002021"* ]] || { echo "$set differs"; false; }
+  done
+}
+
+@test "capabilities: root with bounding = effective = permitted, nothing else" {
+  cfg '.process.capabilities = {"bounding": ["CAP_SETUID", "CAP_SETGID"], "effective": ["CAP_SETUID", "CAP_SETGID"], "permitted": ["CAP_SETUID", "CAP_SETGID"]}'
+  args grep ^Cap /proc/self/status
+  run_ctr
+  # SETGID bit 6, SETUID bit 7: 0xc0
+  for set in CapPrm CapEff CapBnd; do [[ "$output" == *"$set:	00000000000000c0"* ]]; done
+  [[ "$output" == *"CapInh:	0000000000000000"* ]]
+  [[ "$output" == *"CapAmb:	0000000000000000"* ]]
+}
+
 @test "capabilities: an unknown name is rejected with its JSON path" {
   cfg '.process.capabilities.bounding += ["CAP_NOT_A_CAP"]'
   args true

@@ -131,3 +131,53 @@ load helpers
   [[ "$output" == *"linux.seccomp.listenerPath: connect /nonexistent/sock"* ]]
   no_leftovers
 }
+
+@test "fds: descriptors 4-9 open in the caller are absent in the container" {
+  args sh -c 'for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && readlink "$f"; done; echo end'
+  run bash -c "exec 4>'$BATS_TEST_TMPDIR/f4' 5>'$BATS_TEST_TMPDIR/f5' 6</etc/hostname 7>'$BATS_TEST_TMPDIR/f7' 8</dev/null 9>'$BATS_TEST_TMPDIR/f9'; \"$OCIRT\" --root '$ROOT' run --bundle '$BUNDLE' '$ID'"
+  [ "$status" -eq 0 ]
+  [ "$output" = end ]
+  no_leftovers
+}
+
+@test "seccomp: argument conditions, KILL_PROCESS, LOG, architectures, flags" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+        "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+        "syscalls": [
+          {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+           "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]},
+          {"names": ["sync"], "action": "SCMP_ACT_KILL_PROCESS"},
+          {"names": ["getcwd"], "action": "SCMP_ACT_LOG"}]}'
+  args sh -c 'kill -USR1 $$ 2>/dev/null; echo usr1=$?; trap "" USR2; kill -USR2 $$; echo usr2=$?; pwd; sh -c sync; echo sync-rc=$?'
+  run_ctr
+  [[ "$output" == *"usr1=1"* ]]        # EQ on the signal number (SIGUSR1 = 10): errno 1
+  [[ "$output" == *"usr2=0"* ]]        # other signals pass
+  [[ "$output" == *"/"* ]]             # LOG allows
+  [[ "$output" == *"sync-rc=159"* ]]   # KILL_PROCESS: SIGSYS, 128+31
+}
+
+@test "seccomp: defaultAction ERRNO with defaultErrnoRet" {
+  # allow every syscall the kernel headers name but mkdir/mkdirat; the default returns ENOSYS (38)
+  allow=$(sed -nE 's/^#define __NR_([a-z0-9_]+) [0-9]+$/\1/p' /usr/include/x86_64-linux-gnu/asm/unistd_64.h |
+          grep -vx -e mkdir -e mkdirat | jq -R . | jq -sc .)
+  cfg --argjson a "$allow" '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+        "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": $a, "action": "SCMP_ACT_ALLOW"}]}'
+  args sh -c 'mkdir /newdir; echo mkdir=$?'
+  run_ctr
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Function not implemented"* ]]
+  [[ "$output" == *"mkdir=1"* ]]
+}
+
+@test "devices: a /dev symlink planted in the image never puts nodes on the host" {
+  mkdir -p "$BATS_TEST_TMPDIR/hostdev"
+  rm -rf "$BUNDLE/rootfs/dev"
+  ln -s "$BATS_TEST_TMPDIR/hostdev" "$BUNDLE/rootfs/dev"
+  # the image's own /dev is used: no tmpfs over it
+  cfg '.mounts |= map(select(.destination | startswith("/dev") | not)) | .linux.maskedPaths = [] |
+       .linux.devices = [{"path": "/dev/evilnull", "type": "c", "major": 1, "minor": 3}]'
+  args true
+  run_ctr
+  [ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdev")" ]
+  no_leftovers
+}
