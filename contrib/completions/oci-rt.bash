@@ -2,7 +2,7 @@
 _oci_rt() {
   local cur prev words cword
   _init_completion || return
-  local commands="create start run exec state kill delete list spec"
+  local commands="create start run exec state kill delete list spec features"
   local global="--root --log --log-format --debug --systemd-cgroup --version --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do

@@ -251,6 +251,9 @@ void validate_semantics(const Config& cfg);
 // The default config written by `oci-rt spec` (runc's template).
 std::string default_spec(bool rootless);
 
+// `oci-rt features`: JSON as runtime-spec features.md describes.
+std::string features_json();
+
 // Parse a single process.json (`exec --process`, later).
 Process load_process(const std::string& json_text);
 

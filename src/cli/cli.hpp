@@ -21,6 +21,7 @@ int cmd_state(const Global& g, int argc, char** argv);
 int cmd_list(const Global& g, int argc, char** argv);
 int cmd_spec(const Global& g, int argc, char** argv);
 int cmd_exec(const Global& g, int argc, char** argv);
+int cmd_features(const Global& g, int argc, char** argv);
 
 // Writes all of s to stdout (no iostreams).
 void out(const std::string& s);

@@ -97,3 +97,19 @@ int cmd_spec(const Global&, int argc, char** argv) {
 }
 
 }  // namespace ocirt::cli
+
+namespace ocirt::cli {
+
+int cmd_features(const Global&, int argc, char** argv) {
+  cxxopts::Options opts("oci-rt features", "print what this build supports (runtime-spec features.md)");
+  opts.add_options()("h,help", "show this help");
+  auto r = opts.parse(argc, argv);
+  if (r.count("help")) {
+    out(opts.help());
+    return 0;
+  }
+  out(spec::features_json());
+  return 0;
+}
+
+}  // namespace ocirt::cli

@@ -91,7 +91,8 @@ const char kUsage[] =
     "  kill      send a signal to the container's init process\n"
     "  delete    delete a container and what it holds\n"
     "  list      list containers\n"
-    "  spec      create a new config.json (runc's template)\n\n"
+    "  spec      create a new config.json (runc's template)\n"
+    "  features  print what this build supports (JSON)\n\n"
     "global options:\n"
     "  --root DIR               state directory (default /run/oci-rt)\n"
     "  --log FILE               log to FILE instead of stderr\n"
@@ -174,7 +175,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const Global&, int, char**)> commands = {
       {"create", cmd_create}, {"run", cmd_run},     {"start", cmd_start}, {"kill", cmd_kill},
       {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
-      {"exec", cmd_exec},
+      {"exec", cmd_exec},     {"features", cmd_features},
   };
   auto it = commands.find(command);
   try {
@@ -182,7 +183,7 @@ int main(int argc, char** argv) {
       throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
                          ENOTSUP);
     if (it == commands.end()) {
-      static const char* later[] = {"ps", "pause", "resume", "events", "update", "features", "checkpoint", "restore"};
+      static const char* later[] = {"ps", "pause", "resume", "events", "update", "checkpoint", "restore"};
       for (const char* l : later)
         if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
       throw ocirt::Error("unknown command \"" + command + "\" (see oci-rt --help)", EINVAL);
