@@ -132,9 +132,9 @@ load helpers
   no_leftovers
 }
 
-@test "fds: descriptors 4-9 open in the caller are absent in the container" {
+@test "fds: descriptors 3-9 open in the caller are absent in the container" {
   args sh -c 'for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && readlink "$f"; done; echo end'
-  run bash -c "exec 4>'$BATS_TEST_TMPDIR/f4' 5>'$BATS_TEST_TMPDIR/f5' 6</etc/hostname 7>'$BATS_TEST_TMPDIR/f7' 8</dev/null 9>'$BATS_TEST_TMPDIR/f9'; \"$OCIRT\" --root '$ROOT' run --bundle '$BUNDLE' '$ID'"
+  run bash -c "exec 3>'$BATS_TEST_TMPDIR/f3' 4>'$BATS_TEST_TMPDIR/f4' 5>'$BATS_TEST_TMPDIR/f5' 6</etc/hostname 7>'$BATS_TEST_TMPDIR/f7' 8</dev/null 9>'$BATS_TEST_TMPDIR/f9'; \"$OCIRT\" --root '$ROOT' run --bundle '$BUNDLE' '$ID'"
   [ "$status" -eq 0 ]
   [ "$output" = end ]
   no_leftovers
