@@ -129,19 +129,7 @@ void send_seccomp_listener(const spec::Seccomp& sc, const std::string& state_jso
   memcpy(addr.sun_path, sc.listener_path.c_str(), sc.listener_path.size() + 1);
   if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     throw_errno("linux.seccomp.listenerPath: connect " + sc.listener_path);
-  struct iovec iov = {msg.data(), msg.size()};
-  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = ctrl;
-  mh.msg_controllen = sizeof ctrl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock.get(), &mh, MSG_NOSIGNAL) < 0) throw_errno("linux.seccomp.listenerPath: send to " + sc.listener_path);
+  sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, "linux.seccomp.listenerPath: send to " + sc.listener_path);
 }
 
 struct Created {
@@ -228,9 +216,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
       dir.save(rec);
       if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(proc.pid), 0644);
     } catch (...) {
-      sys::pidfd_send_signal(proc.pidfd.get(), SIGKILL);
-      while (::waitpid(proc.pid, nullptr, 0) < 0 && errno == EINTR) {
-      }
+      sys::kill_and_reap(proc.pidfd.get(), proc.pid);
       throw;
     }
     return Created{std::move(dir), std::move(rec), std::move(proc)};

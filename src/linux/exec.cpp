@@ -77,15 +77,10 @@ namespace {
     ::_exit(1);
   }
   ::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  std::vector<char*> argv, envp;
-  for (auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  std::string msg = "exec " + exe + ": " + strerror(errno);
+  int e = exec_process(exe, proc);
+  std::string msg = "exec " + exe + ": " + strerror(e);
   (void)!::write(sync_fd, msg.data(), msg.size());
-  ::_exit(errno == ENOENT ? 127 : 126);
+  ::_exit(e == ENOENT ? 127 : 126);
 }
 
 }  // namespace
@@ -120,9 +115,7 @@ ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function
     if (m.type == sync::Type::Error) throw Error(m.text, m.err);
     if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
   } catch (...) {
-    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
-    while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    sys::kill_and_reap(s.pidfd.get(), s.pid);
     throw;
   }
   return s;

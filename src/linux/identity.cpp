@@ -129,4 +129,14 @@ std::string find_executable(const spec::Process& p) {
   throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
 }
 
+int exec_process(const std::string& exe, const spec::Process& p) {
+  std::vector<char*> argv, envp;
+  for (auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  return errno;
+}
+
 }  // namespace ocirt::linux_

@@ -205,13 +205,7 @@ void init_main(InitContext& ctx) {
     start_failed(started_fd, e.what(), 1);
   }
   ::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  std::vector<char*> argv, envp;
-  for (auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  int e = errno;
+  int e = exec_process(exe, proc);
   start_failed(started_fd, "exec " + exe + ": " + strerror(e), e == ENOENT ? 127 : 126);
 }
 

@@ -51,6 +51,9 @@ void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::str
 // PATH lookup inside the container; throws runc's words ("executable file not found in $PATH").
 std::string find_executable(const spec::Process& p);
 
+// execve(exe, process.args, process.env); returns only on failure, with errno.
+int exec_process(const std::string& exe, const spec::Process& p);
+
 // namespaces.cpp
 unsigned long ns_flag(const std::string& type);
 

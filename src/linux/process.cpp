@@ -210,9 +210,7 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       throw Error("sync: unexpected message from container init", EPROTO);
     }
   } catch (...) {
-    sys::pidfd_send_signal(s.pidfd.get(), SIGKILL);
-    while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    sys::kill_and_reap(s.pidfd.get(), s.pid);
     throw;
   }
   return s;

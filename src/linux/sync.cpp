@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ocirt/error.hpp"
+#include "src/linux/util.hpp"
 
 namespace ocirt::sync {
 
@@ -72,20 +73,7 @@ bool recv(int fd, Message& m, int* fd_out) {
 void send_fd(int fd, Type t, int passed) {
   Message m{};
   m.type = t;
-  struct iovec iov = {&m, offsetof(Message, text) + 1};
-  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = ctrl;
-  mh.msg_controllen = sizeof ctrl;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &passed, sizeof passed);
-  while (::sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR) throw_errno("sync: send fd");
+  sys::send_with_fd(fd, &m, offsetof(Message, text) + 1, passed, "sync: send fd");
 }
 
 void expect(int fd, Type want, const char* step) {

@@ -4,7 +4,11 @@
 #include <linux/close_range.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,6 +209,29 @@ std::string boot_id() {
   if (!try_read_file("/proc/sys/kernel/random/boot_id", s)) return {};
   while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
+}
+
+void kill_and_reap(int pidfd, pid_t pid) {
+  pidfd_send_signal(pidfd, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& what) {
+  struct iovec iov = {const_cast<void*>(data), len};
+  alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctrl;
+  mh.msg_controllen = sizeof ctrl;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+    if (errno != EINTR) throw_errno(what);
 }
 
 void close_fds_except(std::vector<int> keep) {

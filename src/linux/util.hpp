@@ -35,6 +35,10 @@ int pidfd_send_signal(int pidfd, int sig);
 // Returns false if the process does not exist.
 bool proc_stat(pid_t pid, uint64_t& start_time, char& state);
 std::string boot_id();
+// SIGKILL a child through its pidfd and reap it (a failed set-up leaves no process).
+void kill_and_reap(int pidfd, pid_t pid);
+// One sendmsg of data with one fd attached (SCM_RIGHTS); throws with `what`.
+void send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& what);
 // Close every fd >= 3 except those in `keep` (sorted or not).
 void close_fds_except(std::vector<int> keep);
 
