@@ -25,6 +25,7 @@
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
+#include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
 #include "src/linux/process.hpp"
 #include "src/linux/sync.hpp"
@@ -86,9 +87,10 @@ Prepared prepare(const CreateOptions& o) {
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
   }
-  if (p.cfg.process->terminal && o.console_socket.empty())
+  if (p.cfg.process && p.cfg.process->terminal && o.console_socket.empty())
     throw Error("process.terminal: cannot allocate a terminal without --console-socket (set terminal to false)", EINVAL);
-  if (!o.console_socket.empty()) throw Error("--console-socket: terminals are not supported by this build yet", ENOTSUP);
+  if (!o.console_socket.empty() && !(p.cfg.process && p.cfg.process->terminal))
+    throw Error("--console-socket: given, but process.terminal is false", EINVAL);
   return p;
 }
 
@@ -190,6 +192,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
     ctx.no_new_keyring = o.no_new_keyring;
     ctx.preserve_fds = o.preserve_fds;
     ctx.cgroup = &plan;
+    ctx.console = !o.console_socket.empty();
     linux_::SpawnHooks sh;
     if (!cgfd) sh.on_clone = [&](pid_t pid) { cgroups::add_process(plan.leaves, pid); };
     sh.run_hooks = [&](pid_t pid) {
@@ -201,6 +204,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
         hooks::run(cfg.hooks->create_runtime, st, "createRuntime");
       }
     };
+    sh.console = [&](const std::string& name, int master) { linux_::send_console(o.console_socket, name, master); };
     sh.seccomp_listener = [&](pid_t pid, int fd) {
       state::Record r = rec;
       r.pid = pid;

@@ -14,6 +14,7 @@
 #include "ocirt/hooks.hpp"
 #include "ocirt/state.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/console.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
@@ -133,6 +134,12 @@ void init_main(InitContext& ctx) {
     if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
       throw_errno("domainname");
     if (mntns) finish_rootfs(ctx);
+    if (ctx.console) {  // the container's own devpts: after pivot_root
+      std::string pty;
+      Fd master = setup_console(proc, pty);
+      sync::send_fd(sync_fd, sync::Type::ConsoleFd, master.get(), pty);
+      sync::expect(sync_fd, sync::Type::ConsoleDone, "wait for the console hand-off");
+    }
     apply_rlimits(proc);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
     // CVE-2024-21626: a cwd like /proc/self/fd/N could reach a host directory through one of

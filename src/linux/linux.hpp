@@ -26,6 +26,7 @@ struct InitContext {
   bool new_userns = false;
   bool unshare_cgroupns = false;   // cgroup namespace is made after the cgroup is joined
   bool no_pivot = false, no_new_keyring = false;
+  bool console = false;            // process.terminal with a console socket
   int preserve_fds = 0;
   const cgroups::Plan* cgroup = nullptr;
   std::vector<int> idmap_trees;    // per mount: a detached idmapped tree made by the parent, or -1

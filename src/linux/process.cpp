@@ -184,6 +184,12 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       int passed = -1;
       if (!sync::recv(s.sync.get(), m, &passed)) throw Error("container init exited during setup", ECHILD);
       Fd passed_fd(passed);
+      if (m.type == sync::Type::ConsoleFd) {
+        if (!passed_fd) throw Error("sync: pty master missing", EPROTO);
+        if (hooks.console) hooks.console(m.text, passed_fd.get());
+        sync::send(s.sync.get(), sync::Type::ConsoleDone);
+        continue;
+      }
       if (m.type == sync::Type::SeccompFd) {
         if (!passed_fd) throw Error("sync: seccomp listener fd missing", EPROTO);
         if (hooks.seccomp_listener) hooks.seccomp_listener(s.pid, passed_fd.get());

@@ -21,6 +21,7 @@ struct SpawnHooks {
   std::function<void(pid_t)> on_clone;       // after clone, before the child goes on (cgroup join)
   std::function<void(pid_t)> run_hooks;      // prestart + createRuntime, when the child asks
   std::function<void(pid_t, int)> seccomp_listener;  // hand the seccomp listener fd on
+  std::function<void(const std::string&, int)> console;  // hand the pty master on
 };
 
 // Clones the init with ctx, writes id maps and oom_score_adj, calls the hooks, and returns

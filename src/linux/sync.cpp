@@ -70,10 +70,11 @@ bool recv(int fd, Message& m, int* fd_out) {
   }
 }
 
-void send_fd(int fd, Type t, int passed) {
+void send_fd(int fd, Type t, int passed, const std::string& text) {
   Message m{};
   m.type = t;
-  sys::send_with_fd(fd, &m, offsetof(Message, text) + 1, passed, "sync: send fd");
+  snprintf(m.text, sizeof m.text, "%s", text.c_str());
+  sys::send_with_fd(fd, &m, offsetof(Message, text) + strlen(m.text) + 1, passed, "sync: send fd");
 }
 
 void expect(int fd, Type want, const char* step) {

@@ -18,6 +18,8 @@ enum class Type : uint32_t {
   Start,           // parent -> child (foreground `run` only, instead of the exec fifo)
   SeccompFd,       // child -> parent: the seccomp listener fd (SCM_RIGHTS)
   SeccompDone,     // parent -> child: the fd went to linux.seccomp.listenerPath
+  ConsoleFd,       // child -> parent: the pty master (SCM_RIGHTS), text: the pty name
+  ConsoleDone,     // parent -> child: the master went to --console-socket
   Error,           // child -> parent: step + errno + text
 };
 
@@ -32,7 +34,7 @@ void send(int fd, Type t, int64_t value = 0);
 void send_error(int fd, int err, const std::string& text);
 void send_text(int fd, Type t, const std::string& text);
 // One message carrying one fd (SCM_RIGHTS).
-void send_fd(int fd, Type t, int passed);
+void send_fd(int fd, Type t, int passed, const std::string& text = "");
 // Receives one message. Returns false on EOF (the peer is gone). A passed fd lands in *fd_out.
 bool recv(int fd, Message& m, int* fd_out = nullptr);
 // Receives and requires `want`; an Error message is rethrown as ocirt::Error.
