@@ -347,7 +347,9 @@ spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
 }  // namespace
 
 int exec(const ExecOptions& o) {
-  if (o.tty || !o.console_socket.empty()) throw Error("--tty/--console-socket: terminals are not supported by this build yet", ENOTSUP);
+  if (o.tty && o.console_socket.empty())
+    throw Error("--tty: a terminal without --console-socket is not supported yet", ENOTSUP);
+  if (!o.tty && !o.console_socket.empty()) throw Error("--console-socket: given without --tty", EINVAL);
   if (!o.cgroup.empty()) throw Error("--cgroup: sub-cgroups for exec are not supported yet", ENOTSUP);
   state::Dir dir = state::Dir::open(o.root, o.id, false);
   state::Record r = dir.load();
@@ -380,12 +382,14 @@ int exec(const ExecOptions& o) {
     if (!cgfd) throw_errno("open cgroup " + r.cgroup_leaves[0]);
   }
   req.cgroup_fd = cgfd.get();
+  req.console = o.tty;
+  if (o.tty) req.process.terminal = true;
   sigset_t fwd = forwarded_signals(), old;
   if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
   auto leaves = r.cgroup_leaves;
   linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
     if (!cgfd) cgroups::add_process(leaves, pid);
-  });
+  }, [&](const std::string& name, int master) { linux_::send_console(o.console_socket, name, master); });
   if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(p.pid), 0644);
   sync::send(p.sync.get(), sync::Type::Start);
   std::string err = wait_exec(p.sync.get());

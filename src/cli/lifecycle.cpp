@@ -131,8 +131,8 @@ int cmd_exec(const Global& g, int argc, char** argv) {
       "preserve-fds", "pass N more fds (3..3+N-1)", cxxopts::value<int>()->default_value("0"))(
       "ignore-paused", "allow exec in a paused container")("d,detach", "return once the process started")(
       "pid-file", "write the process's pid to this file", cxxopts::value<std::string>())(
-      "t,tty", "allocate a terminal (not supported yet)")(
-      "console-socket", "socket for the pty master (not supported yet)", cxxopts::value<std::string>())(
+      "t,tty", "allocate a terminal (with --console-socket)")(
+      "console-socket", "AF_UNIX socket that receives the pty master", cxxopts::value<std::string>())(
       "h,help", "show this help");
   opts.custom_help("[options]");
   opts.positional_help("<container-id> <command> [args...]");

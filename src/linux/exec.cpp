@@ -16,6 +16,7 @@
 
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
@@ -46,6 +47,13 @@ namespace {
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
       throw Error("process.cwd: \"" + proc.cwd + "\" is outside the container", EPERM);
+    if (r.console) {
+      if (::setsid() < 0) throw_errno("setsid");
+      std::string pty;
+      Fd master = setup_console(proc, pty);
+      sync::send_fd(sync_fd, sync::Type::ConsoleFd, master.get(), pty);
+      sync::expect(sync_fd, sync::Type::ConsoleDone, "wait for the console hand-off");
+    }
     apply_rlimits(proc);
     apply_io_priority(proc);
     apply_scheduler(proc);
@@ -85,7 +93,8 @@ namespace {
 
 }  // namespace
 
-ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone) {
+ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
+                       const std::function<void(const std::string&, int)>& on_console) {
   // The pid namespace applies to children: enter it for the clone only.
   Fd own_pidns(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
   if (::setns(init_pidfd, CLONE_NEWPID) < 0) throw_errno("join the container's pid namespace");
@@ -111,7 +120,15 @@ ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function
     if (on_clone) on_clone(s.pid);
     sync::send(s.sync.get(), sync::Type::Go);
     sync::Message m;
-    if (!sync::recv(s.sync.get(), m)) throw Error("exec process exited during setup", ECHILD);
+    int passed = -1;
+    if (!sync::recv(s.sync.get(), m, &passed)) throw Error("exec process exited during setup", ECHILD);
+    if (m.type == sync::Type::ConsoleFd) {
+      Fd master(passed);
+      if (!master) throw Error("sync: pty master missing", EPROTO);
+      if (on_console) on_console(m.text, master.get());
+      sync::send(s.sync.get(), sync::Type::ConsoleDone);
+      if (!sync::recv(s.sync.get(), m)) throw Error("exec process exited during setup", ECHILD);
+    }
     if (m.type == sync::Type::Error) throw Error(m.text, m.err);
     if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
   } catch (...) {

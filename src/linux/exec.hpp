@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
@@ -18,6 +19,7 @@ struct ExecRequest {
   bool userns = false;
   int preserve_fds = 0;
   int cgroup_fd = -1;  // v2: CLONE_INTO_CGROUP
+  bool console = false;  // a pty whose master goes to `on_console`
 };
 
 struct ExecSpawned {
@@ -26,6 +28,7 @@ struct ExecSpawned {
 };
 
 // Returns once the process is set up and waits for sync Start. on_clone joins v1 cgroups.
-ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone);
+ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
+                       const std::function<void(const std::string&, int)>& on_console = {});
 
 }  // namespace ocirt::linux_

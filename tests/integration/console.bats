@@ -55,3 +55,19 @@ start_receiver() {
   [[ "$output" == *"--console-socket: given, but process.terminal is false"* ]]
   no_leftovers
 }
+
+@test "console socket: exec --tty gets its own pty in the container" {
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  start_receiver
+  ocirt exec -t --console-socket "$out/sock" "$ID" sh -c 'tty; read x; echo got:$x'
+  for i in $(seq 200); do [ -e "$out/done" ] && break; sleep 0.05; done
+  [ "$(cat "$out/nfds")" = 1 ]
+  [[ "$(cat "$out/name")" == /dev/pts/* ]]
+  grep -q "^/dev/pts/" "$out/output"
+  grep -q "got:abc" "$out/output"
+  run ocirt exec -t "$ID" true
+  [[ "$output" == *"--tty: a terminal without --console-socket is not supported yet"* ]]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
