@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <termios.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -18,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <climits>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 
@@ -69,7 +72,7 @@ struct Prepared {
   bool has_process = true;
 };
 
-Prepared prepare(const CreateOptions& o) {
+Prepared prepare(const CreateOptions& o, bool hold_console = false) {
   Prepared p;
   p.bundle = absolute_path(o.bundle, "bundle");
   try {
@@ -87,7 +90,7 @@ Prepared prepare(const CreateOptions& o) {
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
   }
-  if (p.cfg.process && p.cfg.process->terminal && o.console_socket.empty())
+  if (p.cfg.process && p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
     throw Error("process.terminal: cannot allocate a terminal without --console-socket (set terminal to false)", EINVAL);
   if (!o.console_socket.empty() && !(p.cfg.process && p.cfg.process->terminal))
     throw Error("--console-socket: given, but process.terminal is false", EINVAL);
@@ -138,10 +141,11 @@ struct Created {
   state::Dir dir;
   state::Record rec;
   linux_::Spawned proc;
+  Fd master;  // the pty master when run holds the terminal itself
 };
 
-Created do_create(const CreateOptions& o, bool with_fifo) {
-  Prepared p = prepare(o);
+Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = false) {
+  Prepared p = prepare(o, hold_console);
   const spec::Config& cfg = p.cfg;
   state::Dir dir = state::Dir::claim(o.root, o.id);
   state::Record rec;
@@ -192,7 +196,8 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
     ctx.no_new_keyring = o.no_new_keyring;
     ctx.preserve_fds = o.preserve_fds;
     ctx.cgroup = &plan;
-    ctx.console = !o.console_socket.empty();
+    ctx.console = !o.console_socket.empty() || (hold_console && cfg.process->terminal);
+    Fd held;
     linux_::SpawnHooks sh;
     if (!cgfd) sh.on_clone = [&](pid_t pid) { cgroups::add_process(plan.leaves, pid); };
     sh.run_hooks = [&](pid_t pid) {
@@ -204,7 +209,10 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
         hooks::run(cfg.hooks->create_runtime, st, "createRuntime");
       }
     };
-    sh.console = [&](const std::string& name, int master) { linux_::send_console(o.console_socket, name, master); };
+    sh.console = [&](const std::string& name, int master) {
+      if (o.console_socket.empty()) held.reset(::fcntl(master, F_DUPFD_CLOEXEC, 3));
+      else linux_::send_console(o.console_socket, name, master);
+    };
     sh.seccomp_listener = [&](pid_t pid, int fd) {
       state::Record r = rec;
       r.pid = pid;
@@ -223,7 +231,7 @@ Created do_create(const CreateOptions& o, bool with_fifo) {
       sys::kill_and_reap(proc.pidfd.get(), proc.pid);
       throw;
     }
-    return Created{std::move(dir), std::move(rec), std::move(proc)};
+    return Created{std::move(dir), std::move(rec), std::move(proc), std::move(held)};
   } catch (...) {
     try {
       cgroups::destroy(rec.cgroup_leaves, rec.cgroup_created);
@@ -260,19 +268,80 @@ sigset_t forwarded_signals() {
 
 // Foreground: forward what we receive (fwd is blocked) to the process until it exits; its
 // exit status, or 128+N when signal N killed it.
-int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd) {
+// Copies between our stdio and a pty master we hold (foreground terminal without a socket).
+struct TtyProxy {
+  int master;
+  bool in_tty = ::isatty(0);
+  bool in_open = true;
+  struct termios saved {};
+  explicit TtyProxy(int m) : master(m) {
+    if (in_tty && ::tcgetattr(0, &saved) == 0) {
+      struct termios raw = saved;
+      ::cfmakeraw(&raw);
+      ::tcsetattr(0, TCSANOW, &raw);
+      resize();
+    } else {
+      in_tty = false;
+    }
+  }
+  ~TtyProxy() {
+    if (in_tty) ::tcsetattr(0, TCSANOW, &saved);
+  }
+  void resize() {
+    struct winsize ws;
+    if (in_tty && ::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+  }
+  static bool copy(int from, int to) {  // false on EOF or error
+    char buf[8192];
+    ssize_t n = ::read(from, buf, sizeof buf);
+    if (n <= 0) return false;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(to, buf + off, n - off);
+      if (w <= 0) return false;
+      off += w;
+    }
+    return true;
+  }
+  void drain() {  // what the process wrote before it exited
+    int fl = fcntl(master, F_GETFL);
+    fcntl(master, F_SETFL, fl | O_NONBLOCK);
+    while (copy(master, 1)) {
+    }
+  }
+};
+
+// Foreground: forward what we receive (fwd is blocked) to the process until it exits; with a
+// held pty master, also copy stdio and turn SIGWINCH into a resize. The exit status, or 128+N.
+int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) {
   Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  std::optional<TtyProxy> tty;
+  if (master >= 0) tty.emplace(master);
+  bool master_open = master >= 0;
   int status = 0;
   for (;;) {
-    struct pollfd p[2] = {{pidfd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+    struct pollfd p[4] = {{pidfd, POLLIN, 0},
+                          {sfd.get(), POLLIN, 0},
+                          {tty && tty->in_open ? 0 : -1, POLLIN, 0},
+                          {master_open ? master : -1, POLLIN, 0}};
+    if (::poll(p, 4, -1) < 0 && errno != EINTR) break;
     if (p[1].revents & POLLIN) {
       struct signalfd_siginfo si;
-      if (::read(sfd.get(), &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGPIPE &&
-          si.ssi_signo != SIGURG)
-        sys::pidfd_send_signal(pidfd, static_cast<int>(si.ssi_signo));
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGWINCH && tty) tty->resize();
+        else if (sig != SIGCHLD && sig != SIGPIPE && sig != SIGURG) sys::pidfd_send_signal(pidfd, sig);
+      }
     }
+    if (p[2].revents & (POLLIN | POLLHUP)) {
+      if (!TtyProxy::copy(0, master)) {
+        tty->in_open = false;
+        char eot = 4;  // stdin ended: end of input for the process too
+        (void)!::write(master, &eot, 1);
+      }
+    }
+    if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) master_open = TtyProxy::copy(master, 1);
     if (p[0].revents & POLLIN) {
+      if (tty) tty->drain();
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
       break;
@@ -347,8 +416,8 @@ spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
 }  // namespace
 
 int exec(const ExecOptions& o) {
-  if (o.tty && o.console_socket.empty())
-    throw Error("--tty: a terminal without --console-socket is not supported yet", ENOTSUP);
+  if (o.tty && o.console_socket.empty() && o.detach)
+    throw Error("--tty: a detached exec needs --console-socket to hand the terminal to", EINVAL);
   if (!o.tty && !o.console_socket.empty()) throw Error("--console-socket: given without --tty", EINVAL);
   if (!o.cgroup.empty()) throw Error("--cgroup: sub-cgroups for exec are not supported yet", ENOTSUP);
   state::Dir dir = state::Dir::open(o.root, o.id, false);
@@ -387,9 +456,13 @@ int exec(const ExecOptions& o) {
   sigset_t fwd = forwarded_signals(), old;
   if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
   auto leaves = r.cgroup_leaves;
+  Fd held;  // foreground --tty without a socket: we hold the master
   linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
     if (!cgfd) cgroups::add_process(leaves, pid);
-  }, [&](const std::string& name, int master) { linux_::send_console(o.console_socket, name, master); });
+  }, [&](const std::string& name, int master) {
+    if (o.console_socket.empty()) held.reset(::fcntl(master, F_DUPFD_CLOEXEC, 3));
+    else linux_::send_console(o.console_socket, name, master);
+  });
   if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(p.pid), 0644);
   sync::send(p.sync.get(), sync::Type::Start);
   std::string err = wait_exec(p.sync.get());
@@ -401,7 +474,7 @@ int exec(const ExecOptions& o) {
     throw Error("exec failed: " + err, ENOEXEC);
   }
   if (o.detach) return 0;
-  int code = wait_forwarding(p.pidfd.get(), p.pid, fwd);
+  int code = wait_forwarding(p.pidfd.get(), p.pid, fwd, held.get());
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   return code;
 }
@@ -465,7 +538,7 @@ int run(const CreateOptions& o, bool detach, bool keep) {
   // Block the signals we forward before the child exists; the child clears its mask.
   sigset_t fwd = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &fwd, &old);
-  Created c = do_create(o, false);
+  Created c = do_create(o, false, o.console_socket.empty());
   linux_::sync_ack(c.proc);
   c.dir.commit();
   { state::Dir unlock = std::move(c.dir); }  // others (delete --force) may act while we wait
@@ -474,7 +547,8 @@ int run(const CreateOptions& o, bool detach, bool keep) {
   c.proc.sync.reset();
   if (!err.empty()) spdlog::error("container process failed to start: {}", err);
   else run_poststart(c.rec);
-  int code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd);
+  int code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd, c.master.get());
+  c.master.reset();
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (!keep) {
     try {

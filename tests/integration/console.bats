@@ -66,8 +66,29 @@ start_receiver() {
   [[ "$(cat "$out/name")" == /dev/pts/* ]]
   grep -q "^/dev/pts/" "$out/output"
   grep -q "got:abc" "$out/output"
-  run ocirt exec -t "$ID" true
-  [[ "$output" == *"--tty: a terminal without --console-socket is not supported yet"* ]]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
+
+@test "terminal without a socket: foreground run holds the pty, copies stdio, returns the status" {
+  cfg '.process.terminal = true'
+  args sh -c 'tty; read x; echo got:$x; exit 3'
+  run bash -c "echo abc | '$OCIRT' --root '$ROOT' run --bundle '$BUNDLE' '$ID'"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"/dev/pts/0"* ]]
+  [[ "$output" == *"got:abc"* ]]
+  no_leftovers
+}
+
+@test "terminal without a socket: foreground exec -t; detached needs a socket" {
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  run bash -c "echo xyz | '$OCIRT' --root '$ROOT' exec -t '$ID' sh -c 'tty; read x; echo got:\$x; exit 4'"
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"/dev/pts/"* ]]
+  [[ "$output" == *"got:xyz"* ]]
+  run ocirt exec -t -d "$ID" true
+  [[ "$output" == *"a detached exec needs --console-socket"* ]]
   ocirt delete --force "$ID"
   no_leftovers
 }
