@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""oci-rt start-cost benchmark: oci-rt against whatever other runtimes are installed (crun,
+runc), side by side on the same busybox bundle running /bin/true. Rounds are shuffled so that
+load from the rest of the machine falls on all runtimes alike. For each runtime and mode it
+prints the median wall time, the median CPU time (user+sys of the runtime and the container,
+from wait4) and both as ratios to oci-rt. Modes: `run` (one `run` at a time) and `lifecycle`
+(create, start, wait for stopped, delete). Run it through bench.sh (root, private mount ns).
+"""
+import argparse, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+VERBOSE = False
+
+def spawn(argv):
+    """Run argv; return (exit status, wall seconds, cpu seconds of it and its children)."""
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1) if VERBOSE else (0, 1, 2):
+            os.dup2(devnull, fd)
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    _, status, ru = os.wait4(pid, 0)
+    return os.waitstatus_to_exitcode(status), time.perf_counter() - t0, ru.ru_utime + ru.ru_stime
+
+def cpu_of_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)  # microseconds (os.times() counts 10 ms ticks)
+    return r.ru_utime + r.ru_stime
+
+def one_run(rt, root, bundle, cid):
+    code, wall, cpu = spawn([rt, "--root", root, "run", "--bundle", bundle, cid])
+    return code == 0, wall, cpu
+
+def one_lifecycle(rt, root, bundle, cid):
+    t0 = time.perf_counter()
+    c0 = cpu_of_children()
+    ok = spawn([rt, "--root", root, "create", "--bundle", bundle, cid])[0] == 0
+    ok = ok and spawn([rt, "--root", root, "start", cid])[0] == 0
+    for _ in range(2000):  # until stopped (reaping the container: we are its subreaper)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        out = subprocess.run([rt, "--root", root, "state", cid], capture_output=True, text=True)
+        if out.returncode != 0 or json.loads(out.stdout).get("status") == "stopped":
+            break
+        time.sleep(0.0005)
+    ok = spawn([rt, "--root", root, "delete", "--force", cid])[0] == 0 and ok
+    return ok, time.perf_counter() - t0, cpu_of_children() - c0
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=50, help="containers per runtime and mode")
+    ap.add_argument("-m", default="run,lifecycle", help="modes: run,lifecycle")
+    ap.add_argument("-s", type=int, default=1, help="shuffle seed")
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("-v", "--verbose", action="store_true", help="show the runtimes' errors")
+    ap.add_argument("runtimes", nargs="+", help="NAME=PATH, the first is the reference")
+    a = ap.parse_args()
+    global VERBOSE
+    VERBOSE = a.verbose
+    import ctypes
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: reap containers like a shim
+    rts = [r.split("=", 1) for r in a.runtimes]
+    random.seed(a.s)
+    state = tempfile.mkdtemp(prefix="oci-rt-bench.")
+    failed = 0
+    try:
+        for mode in a.m.split(","):
+            fn = one_run if mode == "run" else one_lifecycle
+            res = {name: {"wall": [], "cpu": [], "fail": 0} for name, _ in rts}
+            for _ in range(2):  # warm up the page cache
+                for name, path in rts:
+                    fn(path, os.path.join(state, name), a.bundle, f"warm-{name}-{os.getpid()}")
+            for i in range(a.n):
+                order = rts[:]
+                random.shuffle(order)
+                for name, path in order:
+                    ok, wall, cpu = fn(path, os.path.join(state, name), a.bundle, f"b{os.getpid()}-{i}")
+                    if ok:
+                        res[name]["wall"].append(wall * 1000)
+                        res[name]["cpu"].append(cpu * 1000)
+                    else:
+                        res[name]["fail"] += 1
+            ref = rts[0][0]
+            refw = statistics.median(res[ref]["wall"]) if res[ref]["wall"] else float("nan")
+            refc = statistics.median(res[ref]["cpu"]) if res[ref]["cpu"] else float("nan")
+            print(f"\n== {mode} (n={a.n}, ratios to {ref})")
+            print(f"{'runtime':<10} {'ok':>4} {'fail':>4} {'wall_ms':>9} {'x_wall':>7} {'cpu_ms':>8} {'x_cpu':>7}")
+            for name, _ in rts:
+                r = res[name]
+                failed += r["fail"]
+                if not r["wall"]:
+                    print(f"{name:<10} {0:>4} {r['fail']:>4}  (every container failed)")
+                    continue
+                w, c = statistics.median(r["wall"]), statistics.median(r["cpu"])
+                print(f"{name:<10} {len(r['wall']):>4} {r['fail']:>4} {w:>9.2f} {w / refw:>7.2f} {c:>8.2f} {c / refc:>7.2f}")
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+    print(f"\nbench: {'all containers ran' if not failed else f'{failed} containers failed'}")
+    return 1 if failed else 0
+
+if __name__ == "__main__":
+    sys.exit(main())

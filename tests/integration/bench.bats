@@ -1,0 +1,15 @@
+#!/usr/bin/env bats
+# The benchmark runs (a smoke test: nothing here is about timing).
+
+load helpers
+
+@test "contrib/bench runs oci-rt beside the other installed runtimes and prints ratios" {
+  run timeout 120 "$REPO/contrib/bench/bench.sh" -n 2 -m run,lifecycle
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"== run (n=2, ratios to oci-rt)"* ]]
+  [[ "$output" == *"== lifecycle (n=2, ratios to oci-rt)"* ]]
+  echo "$output" | grep -qE '^oci-rt +2 +0 +[0-9.]+ +1\.00 '
+  [[ "$output" == *"bench: all containers ran"* ]]
+  # the cgroup mask for crun lived only in the benchmark's private mount namespace
+  ! grep -q cgroup.controllers /proc/self/mountinfo
+}
