@@ -8,16 +8,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 OCIRT=${OCIRT:-$repo/build/oci-rt}
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
-if [ -z "${OCIRT_BENCH_INNER:-}" ]; then
-  export OCIRT_BENCH_INNER=1
-  exec unshare -m --propagation private "$0" "$@"
+if [ -z "${OCIRT_BENCH_DIR:-}" ]; then
+  # outside: a scratch dir that the private namespace covers with a tmpfs; removed afterwards
+  OCIRT_BENCH_DIR=$(mktemp -d /var/tmp/oci-rt-bench.XXXXXX)
+  export OCIRT_BENCH_DIR
+  rc=0
+  unshare -m --propagation private "$0" "$@" || rc=$?
+  rmdir "$OCIRT_BENCH_DIR"
+  exit $rc
 fi
-mount -t tmpfs tmpfs /tmp 2>/dev/null || true
+mount -t tmpfs tmpfs "$OCIRT_BENCH_DIR"
+export TMPDIR=$OCIRT_BENCH_DIR
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] && grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
-  : > /tmp/empty-controllers
-  mount --bind /tmp/empty-controllers /sys/fs/cgroup/unified/cgroup.controllers
+  : > "$OCIRT_BENCH_DIR/empty-controllers"
+  mount --bind "$OCIRT_BENCH_DIR/empty-controllers" /sys/fs/cgroup/unified/cgroup.controllers
 fi
-bundle=/tmp/bench-bundle
+bundle=$OCIRT_BENCH_DIR/bundle
 OCIRT=$OCIRT sh "$repo/contrib/make-bundle.sh" "$bundle" /bin/true >/dev/null
 # crun 1.8 refuses ociVersion 1.2.0 ("unknown version specified"); nothing in this bundle is
 # newer than 1.0.2, so all runtimes get that
