@@ -401,15 +401,7 @@ spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
     if (!o.apparmor.empty()) p.apparmor_profile = o.apparmor;
     if (!o.process_label.empty()) p.selinux_label = o.process_label;
   }
-  if (p.capabilities) {  // same rules as config.json: unknown names are errors
-    spec::Config check;
-    check.oci_version = "1.2.0";
-    check.root = spec::Root{"x", false};
-    check.process = p;
-    check.process->cwd = "/";
-    if (check.process->args.empty()) check.process->args = {"x"};
-    spec::validate_semantics(check);
-  }
+  spec::validate_process(p);  // the same rules as config.json's process
   return p;
 }
 

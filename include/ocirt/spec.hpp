@@ -247,6 +247,8 @@ Config load_file(const std::string& path);
 // Validation steps on their own (used by tests and by `features`).
 void validate_schema(const std::string& json_text);
 void validate_semantics(const Config& cfg);
+// The rules for one process (config.json's, or `exec`'s), with "process." paths.
+void validate_process(const Process& p);
 
 // The default config written by `oci-rt spec` (runc's template).
 std::string default_spec(bool rootless);

@@ -10,6 +10,9 @@
 #include "src/spec/json.hpp"
 
 namespace ocirt::spec {
+
+void validate_schema(const rapidjson::Document& doc);  // validate.cpp
+
 namespace {
 
 using json::boolean;
@@ -231,8 +234,8 @@ rapidjson::Document parse_dom(const std::string& text, const char* what) {
 }  // namespace
 
 Config load(const std::string& text) {
-  validate_schema(text);
   rapidjson::Document doc = parse_dom(text, "config.json");
+  validate_schema(doc);  // the same DOM: one parse per config
   Config cfg;
   cfg.oci_version = str(doc, "ociVersion");
   if (const Value* r = member(doc, "root")) cfg.root = Root{str(*r, "path"), boolean(*r, "readonly")};

@@ -128,12 +128,18 @@ std::string sysctl_namespace(const std::string& key) {
 
 }  // namespace
 
+void validate_schema(const rapidjson::Document& doc);
+
 void validate_schema(const std::string& text) {
-  static SchemaHolder holder;
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError())
     throw Error("config.json: invalid JSON at offset " + std::to_string(doc.GetErrorOffset()));
+  validate_schema(doc);
+}
+
+void validate_schema(const rapidjson::Document& doc) {
+  static SchemaHolder holder;
   rapidjson::SchemaValidator v(*holder.schema);
   if (!doc.Accept(v)) {
     rapidjson::StringBuffer sb;
@@ -145,36 +151,37 @@ void validate_schema(const std::string& text) {
   }
 }
 
+void validate_process(const Process& p) {
+  if (p.args.empty()) throw Error("process.args: must contain at least the program to run", EINVAL);
+  if (!absolute(p.cwd)) throw Error("process.cwd: \"" + p.cwd + "\" is not an absolute path", EINVAL);
+  for (size_t i = 0; i < p.env.size(); ++i)
+    if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
+      throw Error("process.env[" + std::to_string(i) + "]: \"" + p.env[i] + "\" is not of the form KEY=value", EINVAL);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    std::string where = "process.rlimits[" + std::to_string(i) + "]";
+    if (rlimit_resource(p.rlimits[i].type) < 0)
+      throw Error(where + ".type: unknown rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+    if (!seen.insert(p.rlimits[i].type).second)
+      throw Error(where + ".type: duplicate rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
+    if (p.rlimits[i].soft > p.rlimits[i].hard)
+      throw Error(where + ": soft limit is greater than the hard limit", EINVAL);
+  }
+  if (p.capabilities) {
+    check_caps(p.capabilities->bounding, "process.capabilities.bounding");
+    check_caps(p.capabilities->effective, "process.capabilities.effective");
+    check_caps(p.capabilities->inheritable, "process.capabilities.inheritable");
+    check_caps(p.capabilities->permitted, "process.capabilities.permitted");
+    check_caps(p.capabilities->ambient, "process.capabilities.ambient");
+  }
+}
+
 void validate_semantics(const Config& c) {
   if (c.oci_version.rfind("1.", 0) != 0)
     throw Error("ociVersion: \"" + c.oci_version + "\" is not a supported version (1.x)", EINVAL);
   if (!c.root) throw Error("root: required on Linux", EINVAL);
   // process is optional at create (required by start, which then refuses)
-  if (c.process) {
-    const Process& p = *c.process;
-    if (p.args.empty()) throw Error("process.args: must contain at least the program to run", EINVAL);
-    if (!absolute(p.cwd)) throw Error("process.cwd: \"" + p.cwd + "\" is not an absolute path", EINVAL);
-    for (size_t i = 0; i < p.env.size(); ++i)
-      if (p.env[i].find('=') == std::string::npos || p.env[i][0] == '=')
-        throw Error("process.env[" + std::to_string(i) + "]: \"" + p.env[i] + "\" is not of the form KEY=value", EINVAL);
-    std::set<std::string> seen;
-    for (size_t i = 0; i < p.rlimits.size(); ++i) {
-      std::string where = "process.rlimits[" + std::to_string(i) + "]";
-      if (rlimit_resource(p.rlimits[i].type) < 0)
-        throw Error(where + ".type: unknown rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
-      if (!seen.insert(p.rlimits[i].type).second)
-        throw Error(where + ".type: duplicate rlimit \"" + p.rlimits[i].type + "\"", EINVAL);
-      if (p.rlimits[i].soft > p.rlimits[i].hard)
-        throw Error(where + ": soft limit is greater than the hard limit", EINVAL);
-    }
-    if (p.capabilities) {
-      check_caps(p.capabilities->bounding, "process.capabilities.bounding");
-      check_caps(p.capabilities->effective, "process.capabilities.effective");
-      check_caps(p.capabilities->inheritable, "process.capabilities.inheritable");
-      check_caps(p.capabilities->permitted, "process.capabilities.permitted");
-      check_caps(p.capabilities->ambient, "process.capabilities.ambient");
-    }
-  }
+  if (c.process) validate_process(*c.process);
   for (size_t i = 0; i < c.mounts.size(); ++i) {
     const Mount& m = c.mounts[i];
     std::string where = "mounts[" + std::to_string(i) + "]";
