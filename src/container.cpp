@@ -110,7 +110,7 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
     sys::pidfd_send_signal(pidfd.get(), SIGKILL);
     wait_exit(pidfd.get(), 10000);
   }
-  cgroups::destroy(r.cgroup_leaves, r.cgroup_created);
+  cgroups::Manager::destroy(r.cgroup_leaves, r.cgroup_created);
   if (run_poststop) hooks::run_warn(r.poststop, hook_state(r, "stopped"), "poststop");
   dir.remove();
 }
@@ -170,8 +170,15 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
                 cgroups::layout_name(cgroups::System::get().layout));
   try {
-    cgroups::create(plan);
-    if (cfg.linux && cfg.linux->resources) cgroups::apply(plan, *cfg.linux->resources);
+    cgroups::Manager::create(plan);
+    cgroups::Manager cgm(plan.leaves);
+    {
+      static const spec::Resources no_resources;
+      static const std::vector<spec::Device> no_devices;
+      const spec::Resources& res = cfg.linux && cfg.linux->resources ? *cfg.linux->resources : no_resources;
+      const auto& devs = cfg.linux ? cfg.linux->devices : no_devices;
+      for (auto& w : cgm.apply(res, &devs)) spdlog::warn("{}", w);
+    }
     Fd fifo;
     if (with_fifo) {
       // 0622 whatever the umask: the container process may write it after dropping root
@@ -199,7 +206,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     ctx.console = !o.console_socket.empty() || (hold_console && cfg.process->terminal);
     Fd held;
     linux_::SpawnHooks sh;
-    if (!cgfd) sh.on_clone = [&](pid_t pid) { cgroups::add_process(plan.leaves, pid); };
+    if (!cgfd) sh.on_clone = [&](pid_t pid) { cgm.add_process(pid); };
     sh.run_hooks = [&](pid_t pid) {
       state::Record r = rec;
       r.pid = pid;
@@ -234,7 +241,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     return Created{std::move(dir), std::move(rec), std::move(proc), std::move(held)};
   } catch (...) {
     try {
-      cgroups::destroy(rec.cgroup_leaves, rec.cgroup_created);
+      cgroups::Manager::destroy(rec.cgroup_leaves, rec.cgroup_created);
     } catch (const Error& e) {
       spdlog::warn("cleanup after failed create: {}", e.what());
     }
@@ -450,7 +457,7 @@ int exec(const ExecOptions& o) {
   auto leaves = r.cgroup_leaves;
   Fd held;  // foreground --tty without a socket: we hold the master
   linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
-    if (!cgfd) cgroups::add_process(leaves, pid);
+    if (!cgfd) cgroups::Manager(leaves).add_process(pid);
   }, [&](const std::string& name, int master) {
     if (o.console_socket.empty()) held.reset(::fcntl(master, F_DUPFD_CLOEXEC, 3));
     else linux_::send_console(o.console_socket, name, master);
@@ -578,9 +585,9 @@ void kill(const std::string& root, const std::string& id, int sig, bool all) {
   std::string status = state::derive_status(r, dir.fd());
   Fd pidfd = live_pidfd(r);
   if (status == "stopped" || !pidfd) throw Error("container not running", ESRCH);
-  if (all) {
-    for (pid_t p : cgroups::pids(r.cgroup_leaves))
-      if (p != r.pid) ::kill(p, sig);
+  if (all && !r.cgroup_leaves.empty()) {
+    cgroups::Manager(r.cgroup_leaves).signal_all(sig);
+    return;
   }
   if (sys::pidfd_send_signal(pidfd.get(), sig) < 0) throw_errno("kill container " + id);
 }
@@ -604,6 +611,117 @@ void destroy(const std::string& root, const std::string& id, bool force) {
   if (status != "stopped" && status != "creating" && !force)
     throw Error("cannot delete container " + id + " that is not stopped: " + status, EBUSY);
   teardown(*dir, r, r.status != "creating");
+}
+
+namespace {
+
+struct Live {
+  state::Dir dir;
+  state::Record rec;
+  std::string status;
+};
+
+Live open_live(const std::string& root, const std::string& id, bool lock) {
+  state::Dir dir = state::Dir::open(root, id, lock);
+  state::Record r = dir.load();
+  std::string status = state::derive_status(r, dir.fd());
+  return Live{std::move(dir), std::move(r), std::move(status)};
+}
+
+cgroups::Manager manager_of(const Live& l) {
+  if (l.rec.cgroup_leaves.empty()) throw Error("container " + l.rec.id + " has no cgroup on this host", ENOTSUP);
+  return cgroups::Manager(l.rec.cgroup_leaves);
+}
+
+}  // namespace
+
+void pause(const std::string& root, const std::string& id) {
+  Live l = open_live(root, id, true);
+  if (l.status != "running" && l.status != "created") throw Error("container not running", EINVAL);
+  manager_of(l).freeze(true);
+}
+
+void resume(const std::string& root, const std::string& id) {
+  Live l = open_live(root, id, true);
+  if (l.status != "paused") throw Error("container not paused", EINVAL);
+  manager_of(l).freeze(false);
+}
+
+std::vector<pid_t> pids(const std::string& root, const std::string& id) {
+  Live l = open_live(root, id, false);
+  if (l.status == "stopped") return {};
+  return manager_of(l).pids();
+}
+
+std::vector<std::string> update(const std::string& root, const std::string& id, const spec::Resources& r) {
+  Live l = open_live(root, id, true);
+  if (l.status == "stopped") throw Error("container " + id + " is stopped: nothing to update", EINVAL);
+  std::vector<spec::Device> devices;
+  if (!r.devices.empty()) {
+    spec::Config cfg = spec::load_file(l.rec.bundle + "/config.json");
+    if (cfg.linux) devices = cfg.linux->devices;
+  }
+  return manager_of(l).apply(r, r.devices.empty() ? nullptr : &devices, true);
+}
+
+static std::string event_json(const char* type, const std::string& id, const std::string* data) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("type");
+  w.String(type);
+  w.Key("id");
+  w.String(id.c_str(), id.size());
+  if (data) {
+    w.Key("data");
+    w.RawValue(data->c_str(), data->size(), rapidjson::kObjectType);
+  }
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string stats_event(const std::string& root, const std::string& id) {
+  Live l = open_live(root, id, false);
+  if (l.status == "stopped") throw Error("container " + id + " is not running", EINVAL);
+  std::string data = manager_of(l).stats_json();
+  return event_json("stats", id, &data);
+}
+
+void events(const std::string& root, const std::string& id, int interval_ms,
+            const std::function<void(const std::string&)>& emit) {
+  Live l = open_live(root, id, false);
+  if (l.status == "stopped") throw Error("container " + id + " is not running", EINVAL);
+  Fd init = live_pidfd(l.rec);
+  if (!init) throw Error("container " + id + " is not running", EINVAL);
+  cgroups::Manager m = manager_of(l);
+  int oom = m.oom_fd();
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  for (;;) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long wait = (next.tv_sec - now.tv_sec) * 1000LL + (next.tv_nsec - now.tv_nsec) / 1000000;
+    if (wait <= 0) {
+      std::string data = m.stats_json();
+      emit(event_json("stats", id, &data));
+      next.tv_sec += interval_ms / 1000;
+      next.tv_nsec += (interval_ms % 1000) * 1000000L;
+      if (next.tv_nsec >= 1000000000L) {
+        next.tv_sec++;
+        next.tv_nsec -= 1000000000L;
+      }
+      continue;
+    }
+    struct pollfd p[2] = {{init.get(), POLLIN, 0}, {oom, POLLIN, 0}};
+    int n = ::poll(p, oom >= 0 ? 2 : 1, static_cast<int>(wait));
+    if (n < 0 && errno != EINTR) throw_errno("events: poll");
+    if (n > 0 && oom >= 0 && (p[1].revents & POLLIN) && m.oom_happened()) emit(event_json("oom", id, nullptr));
+    if (n > 0 && p[0].revents) {
+      // the init is gone: report a last OOM if that is what killed it, then stop
+      if (oom >= 0 && m.oom_happened()) emit(event_json("oom", id, nullptr));
+      return;
+    }
+  }
 }
 
 }  // namespace ocirt

@@ -1,9 +1,12 @@
-// Cgroup placement. The layout (v1, hybrid, v2) is detected from filesystem types, never
-// from directory names. Full resource control lives behind this same interface (later).
+// Cgroups: one Manager interface over the v1, hybrid and v2 layouts. The layout is detected
+// from filesystem types (statfs), never from directory names. Each controller is used where
+// the host has it: a v1 hierarchy that carries it, else the v2 hierarchy if it is enabled
+// there (on a hybrid host hugetlb may live in the cgroup2 mount while the rest is v1).
 #pragma once
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,12 +21,14 @@ struct Hierarchy {
   std::string mount;        // where the host has it mounted
   std::string own_path;     // this process's cgroup in it (from /proc/self/cgroup)
   bool v2 = false;
+  bool has(std::string_view controller) const;  // v1: in the list; v2: in the root's cgroup.controllers
 };
 
 struct System {
   Layout layout = Layout::None;
   std::vector<Hierarchy> hierarchies;
-  static const System& get();  // detected once per process
+  std::vector<std::string> v2_controllers;  // enabled in the v2 root (cgroup.controllers)
+  static const System& get();               // detected once per process
 };
 
 const char* layout_name(Layout l);
@@ -36,14 +41,80 @@ struct Plan {
   std::string path;  // the cgroups path inside each hierarchy, e.g. "/myid"
 };
 
+// cgroupsPath as runc: absolute below each hierarchy's root; relative below this process's
+// cgroup (v1) or its parent (v2, whose own cgroup has processes and cannot have children with
+// controllers); empty: "/<id>". ".." is refused.
 Plan plan(const std::string& cgroups_path, const std::string& id);
-void create(const Plan& p);
-// Resources. For now: pids.limit (the rest of linux.resources is applied by the cgroups work
-// that follows; until then it is logged at debug level, not silently claimed).
-void apply(const Plan& p, const spec::Resources& r);
-void add_process(const std::vector<std::string>& leaves, pid_t pid);
-std::vector<pid_t> pids(const std::vector<std::string>& leaves);
-// Kill everything left in the leaves, then remove the directories we created.
-void destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created);
+
+// Stats in the shape of runc's `events` data (see Manager::stats_json).
+class Manager {
+ public:
+  // leaves: one dir per hierarchy, as recorded in the state (any order).
+  explicit Manager(std::vector<std::string> leaves);
+
+  // mkdir what the plan says (enabling v2 controllers on the way down; cpuset copied on v1).
+  static void create(const Plan& p);
+  // Writes linux.resources. update=true: an `update` of a live container (checkBeforeUpdate,
+  // the v1 memory/swap write order against the current values). Errors name the field.
+  // devices: non-null to (re)write the device rules: resources.devices, runc's default allows
+  // and one allow per linux.devices entry, starting from deny-all as runc does.
+  // Returns warnings (settings this host ignores).
+  std::vector<std::string> apply(const spec::Resources& r, const std::vector<spec::Device>* devices,
+                                 bool update = false) const;
+  void add_process(pid_t pid) const;
+  // pause/resume: waits until the kernel reports the cgroup frozen (or thawed).
+  void freeze(bool frozen) const;
+  bool frozen() const;
+  bool can_freeze() const;
+  std::vector<pid_t> pids() const;
+  // Signal every process in the cgroup (the init included).
+  void signal_all(int sig) const;
+  // The runc `events` data object: {"cpu":...,"memory":...,"pids":...,"blkio":...,"hugetlb":...}.
+  std::string stats_json() const;
+  // An fd that becomes readable (poll) on an OOM kill, and a check that consumes the event:
+  // v1 memory.oom_control eventfd, v2 inotify on memory.events. -1 when there is no memory
+  // controller.
+  int oom_fd();
+  bool oom_happened();
+  // Kill everything left in the leaves, then remove the directories we created.
+  static void destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created);
+  const std::string& leaf_of(std::string_view controller) const;  // "" if none
+  bool v2_for(std::string_view controller) const;
+  const std::string& v2_dir() const;  // the leaf in the v2 hierarchy; "" if none
+
+ private:
+  struct Leaf {
+    std::string dir;
+    const Hierarchy* h = nullptr;
+  };
+  std::vector<Leaf> leaves_;
+  int oom_fd_ = -1, oom_watch_ = -1;
+  uint64_t oom_kills_ = 0;
+  const Leaf* find(std::string_view controller) const;
+  const Leaf* v2_leaf() const;
+};
+
+// Device rules as the kernel's v1 devices controller would end up with them: a default and
+// the exceptions, in order. Exposed for the unit tests and the eBPF filter.
+struct DeviceRule {
+  char type = 'a';  // 'a', 'c', 'b'
+  int64_t major = -1, minor = -1;  // -1: any
+  unsigned access = 7;             // 1 mknod, 2 read, 4 write
+};
+struct DeviceState {
+  bool allow_by_default = true;
+  std::vector<DeviceRule> exceptions;
+};
+// The rules the container gets: the config's, then runc's default allows (null, zero, full,
+// random, urandom, tty, console, ptmx, pts) and one allow per linux.devices entry.
+std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::DeviceCgroup>& rules,
+                                                      const std::vector<spec::Device>& devices);
+// Starting from deny-all (runc's emulator does the same).
+DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules);
+// eBPF (BPF_PROG_TYPE_CGROUP_DEVICE) instructions for a state; 8-byte bpf_insn each.
+std::vector<uint64_t> device_filter(const DeviceState& s);
+
+// Size parsing for `update` (runc's RAMInBytes: 512, 64k, 128m, 1g, 1.5g; -1).
+int64_t parse_bytes(const std::string& s);
 
 }  // namespace ocirt::cgroups

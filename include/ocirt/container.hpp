@@ -1,6 +1,7 @@
 // The lifecycle API: what the CLI (or any other front end) calls. Never prints to stdout.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,5 +44,18 @@ std::vector<ContainerInfo> list_all(const std::string& root);
 void kill(const std::string& root, const std::string& id, int sig, bool all);
 // delete: a stopped or created container; with force any, and a missing one is not an error.
 void destroy(const std::string& root, const std::string& id, bool force);
+
+// pause/resume: freeze or thaw the container's cgroup (v1 freezer, v2 cgroup.freeze).
+void pause(const std::string& root, const std::string& id);
+void resume(const std::string& root, const std::string& id);
+// The pids in the container's cgroup (ps).
+std::vector<pid_t> pids(const std::string& root, const std::string& id);
+// update: write resources to a live (created, running or paused) container. Returns warnings.
+std::vector<std::string> update(const std::string& root, const std::string& id, const spec::Resources& r);
+// events: one {"type":"stats","id":...,"data":{...}} object (stats_once), or a stream of them
+// every interval_ms, with {"type":"oom","id":...} on OOM kills, until the container stops.
+std::string stats_event(const std::string& root, const std::string& id);
+void events(const std::string& root, const std::string& id, int interval_ms,
+            const std::function<void(const std::string&)>& emit);
 
 }  // namespace ocirt

@@ -256,6 +256,9 @@ std::string default_spec(bool rootless);
 // `oci-rt features`: JSON as runtime-spec features.md describes.
 std::string features_json();
 
+// A LinuxResources JSON (`update --resources`), schema-checked as linux.resources.
+Resources load_resources(const std::string& json_text);
+
 // Parse a single process.json (`exec --process`, later).
 Process load_process(const std::string& json_text);
 

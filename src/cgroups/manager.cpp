@@ -1,6 +1,11 @@
+// Layout detection, cgroupsPath planning, creation, membership, freezing and removal.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -11,14 +16,117 @@
 
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
+#include "ocirt/fd.hpp"
+#include "src/cgroups/internal.hpp"
 #include "src/linux/util.hpp"
 
 namespace ocirt::cgroups {
+namespace detail {
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+void put(const std::string& dir, const std::string& file, const std::string& value, const std::string& field) {
+  std::string path = dir + "/" + file;
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  ssize_t n = fd ? ::write(fd.get(), value.data(), value.size()) : -1;
+  if (n < 0) {
+    int e = errno;
+    std::string why = e == ENOENT ? "this kernel has no " + file : std::string(strerror(e));
+    throw Error(field + ": write \"" + value + "\" to " + path + ": " + why, e);
+  }
+}
+
+void put(const std::string& dir, const char* file, const std::string& value, const std::string& field) {
+  put(dir, std::string(file), value, field);
+}
+
+std::string get(const std::string& dir, const std::string& file) {
+  std::string s;
+  try {
+    if (!sys::try_read_file(dir + "/" + file, s)) return "";
+  } catch (const Error&) {
+    return "";
+  }
+  return s;
+}
+
+uint64_t get_u64(const std::string& dir, const std::string& file) {
+  std::string s = get(dir, file);
+  if (s.rfind("max", 0) == 0) return UINT64_MAX;
+  return strtoull(s.c_str(), nullptr, 10);
+}
+
+uint64_t keyed(const std::string& text, std::string_view key) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+      return strtoull(std::string(line.substr(key.size() + 1)).c_str(), nullptr, 10);
+    pos = nl + 1;
+  }
+  return 0;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > pos) out.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> hugepage_sizes() {
+  std::vector<std::string> out;
+  DIR* d = ::opendir("/sys/kernel/mm/hugepages");
+  if (!d) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    unsigned long kb = 0;
+    if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1) continue;
+    if (kb >= 1024 * 1024) out.push_back(std::to_string(kb / (1024 * 1024)) + "GB");
+    else if (kb >= 1024) out.push_back(std::to_string(kb / 1024) + "MB");
+    else out.push_back(std::to_string(kb) + "KB");
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
 namespace {
 
 long fs_type(const std::string& path) {
   struct statfs s;
   return ::statfs(path.c_str(), &s) == 0 ? static_cast<long>(s.f_type) : 0;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t e = s.find(sep, pos);
+    if (e == std::string::npos) e = s.size();
+    if (e > pos) out.push_back(s.substr(pos, e - pos));
+    pos = e + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> v2_root_controllers(const std::string& mount) {
+  std::string s = get(mount, "cgroup.controllers");
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return split(s, ' ');
 }
 
 System detect() {
@@ -30,27 +138,22 @@ System detect() {
   if (t == CGROUP2_SUPER_MAGIC) {
     sys.layout = Layout::V2;
     Hierarchy h{"", base, "/", true};
-    for (size_t pos = 0; pos < self.size();) {
-      size_t nl = self.find('\n', pos);
-      std::string line = self.substr(pos, nl - pos);
-      pos = nl == std::string::npos ? self.size() : nl + 1;
+    for (auto& line : lines(self))
       if (line.rfind("0::", 0) == 0) h.own_path = line.substr(3);
-    }
     sys.hierarchies.push_back(h);
+    sys.v2_controllers = v2_root_controllers(base);
     return sys;
   }
   if (t != TMPFS_MAGIC) return sys;
   bool any_v1 = false, v2 = false;
-  for (size_t pos = 0; pos < self.size();) {
-    size_t nl = self.find('\n', pos);
-    std::string line = self.substr(pos, nl - pos);
-    pos = nl == std::string::npos ? self.size() : nl + 1;
+  for (auto& line : lines(self)) {
     auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
     if (c1 == std::string::npos || c2 == std::string::npos) continue;
     std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
     if (ctrls.empty()) {
       if (fs_type(base + "/unified") == CGROUP2_SUPER_MAGIC) {
         sys.hierarchies.push_back({"", base + "/unified", path, true});
+        sys.v2_controllers = v2_root_controllers(base + "/unified");
         v2 = true;
       }
       continue;
@@ -87,20 +190,61 @@ std::string normalize(const std::string& p) {
   return out;
 }
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
+void copy_if_empty(const std::string& dir, const char* file) {
+  std::string cur = get(dir, file);
+  if (cur.find_first_not_of(" \n") != std::string::npos) return;
+  std::string parent = get(dir.substr(0, dir.rfind('/')), file);
+  put(dir, file, parent, "cgroup " + dir);
 }
 
-void copy_if_empty(const std::string& dir, const char* file) {
-  std::string cur;
-  if (!sys::try_read_file(dir + "/" + file, cur)) return;
-  if (cur.find_first_not_of(" \n") != std::string::npos) return;
-  std::string parent = sys::read_file(dir.substr(0, dir.rfind('/')) + "/" + file);
-  sys::write_file(dir + "/" + file, parent);
+const Hierarchy* hierarchy_of(const std::string& leaf) {
+  const Hierarchy* best = nullptr;
+  for (auto& h : System::get().hierarchies)
+    if (leaf.size() > h.mount.size() && leaf.compare(0, h.mount.size(), h.mount) == 0 && leaf[h.mount.size()] == '/' &&
+        (!best || h.mount.size() > best->mount.size()))
+      best = &h;
+  return best;
+}
+
+// v2: enable the root's controllers in every ancestor's subtree_control, top down, where
+// missing (as runc does; a cgroup with processes of its own refuses, and then we say which).
+void enable_controllers(const Hierarchy& h, const std::string& leaf) {
+  const auto& want = System::get().v2_controllers;
+  if (want.empty()) return;
+  std::string dir = h.mount;
+  std::string rest = leaf.substr(h.mount.size());
+  for (size_t i = 1; i <= rest.size(); ++i) {
+    if (i != rest.size() && rest[i] != '/') continue;
+    auto words = [](std::string text) {
+      for (auto& ch : text) if (ch == '\n') ch = ' ';
+      return split(text, ' ');
+    };
+    auto have = words(get(dir, "cgroup.subtree_control")), avail = words(get(dir, "cgroup.controllers"));
+    std::string add;
+    for (auto& c : want) {
+      if (std::find(have.begin(), have.end(), c) != have.end()) continue;
+      if (std::find(avail.begin(), avail.end(), c) == avail.end()) continue;
+      if (!add.empty()) add += ' ';
+      add += '+';
+      add += c;
+    }
+    if (!add.empty()) put(dir, "cgroup.subtree_control", add, "cgroup " + dir + ": enable controllers");
+    dir = h.mount + rest.substr(0, i);
+  }
 }
 
 }  // namespace
+
+bool Hierarchy::has(std::string_view c) const {
+  if (v2) {
+    for (auto& x : System::get().v2_controllers)
+      if (x == c) return true;
+    return false;
+  }
+  for (auto& x : split(controllers, ','))
+    if (x == c) return true;
+  return false;
+}
 
 const System& System::get() {
   static System s = detect();
@@ -121,107 +265,201 @@ Plan plan(const std::string& cgroups_path, const std::string& id) {
   Plan p;
   for (auto& h : s.hierarchies) {
     std::string rel;
-    if (cgroups_path.empty()) rel = "/" + id;
-    else if (cgroups_path[0] == '/') rel = normalize(cgroups_path);
-    else rel = normalize(h.own_path + "/" + cgroups_path);
+    if (cgroups_path.empty()) {
+      rel = "/" + id;
+    } else if (cgroups_path[0] == '/') {
+      rel = normalize(cgroups_path);
+    } else {
+      std::string base = h.own_path;
+      if (h.v2) base = base.substr(0, base.rfind('/'));  // the parent: ours has processes
+      rel = normalize(base + "/" + cgroups_path);
+    }
     if (rel.empty()) throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" names the root cgroup", EINVAL);
-    p.path = cgroups_path.empty() || cgroups_path[0] == '/' ? rel : p.path;
+    if (p.path.empty()) p.path = rel;
     std::string leaf = h.mount + rel;
     p.leaves.push_back(leaf);
-    std::string cur = h.mount;
     for (size_t i = 1; i <= rel.size(); ++i) {
       if (i == rel.size() || rel[i] == '/') {
-        cur = h.mount + rel.substr(0, i);
+        std::string cur = h.mount + rel.substr(0, i);
         if (!exists(cur)) p.to_create.push_back(cur);
       }
     }
   }
-  if (p.path.empty() && !p.leaves.empty()) p.path = normalize(cgroups_path);
   return p;
 }
 
-void create(const Plan& p) {
+Manager::Manager(std::vector<std::string> leaves) {
+  for (auto& l : leaves)
+    if (const Hierarchy* h = hierarchy_of(l)) leaves_.push_back({l, h});
+}
+
+const Manager::Leaf* Manager::find(std::string_view c) const {
+  for (auto& l : leaves_)
+    if (!l.h->v2 && l.h->has(c)) return &l;
+  for (auto& l : leaves_)
+    if (l.h->v2 && l.h->has(c)) return &l;
+  return nullptr;
+}
+
+const Manager::Leaf* Manager::v2_leaf() const {
+  for (auto& l : leaves_)
+    if (l.h->v2) return &l;
+  return nullptr;
+}
+
+const std::string& Manager::v2_dir() const {
+  static const std::string none;
+  const Leaf* l = v2_leaf();
+  return l ? l->dir : none;
+}
+
+const std::string& Manager::leaf_of(std::string_view c) const {
+  static const std::string none;
+  const Leaf* l = find(c);
+  return l ? l->dir : none;
+}
+
+bool Manager::v2_for(std::string_view c) const {
+  const Leaf* l = find(c);
+  return l && l->h->v2;
+}
+
+void Manager::create(const Plan& p) {
+  for (auto& leaf : p.leaves) {
+    const Hierarchy* h = hierarchy_of(leaf);
+    if (h && h->v2) enable_controllers(*h, leaf);
+  }
   for (auto& dir : p.to_create) {
     if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("create cgroup " + dir);
-    if (dir.find("/cpuset/") != std::string::npos) {
+    const Hierarchy* h = hierarchy_of(dir);
+    if (h && !h->v2 && h->has("cpuset")) {
       copy_if_empty(dir, "cpuset.cpus");
       copy_if_empty(dir, "cpuset.mems");
     }
   }
 }
 
-static bool has_controller(const Hierarchy& h, std::string_view c) {
-  size_t pos = 0;
-  while (pos <= h.controllers.size()) {
-    size_t e = h.controllers.find(',', pos);
-    if (e == std::string::npos) e = h.controllers.size();
-    if (std::string_view(h.controllers).substr(pos, e - pos) == c) return true;
-    pos = e + 1;
-  }
+void Manager::add_process(pid_t pid) const {
+  std::string s = std::to_string(pid);
+  for (auto& l : leaves_) put(l.dir, "cgroup.procs", s, "join cgroup");
+}
+
+bool Manager::can_freeze() const {
+  return find("freezer") || v2_leaf();
+}
+
+bool Manager::frozen() const {
+  if (const Leaf* f = find("freezer"); f && !f->h->v2) return get(f->dir, "freezer.state").rfind("FROZEN", 0) == 0;
+  if (const Leaf* l = v2_leaf()) return get(l->dir, "cgroup.freeze").rfind("1", 0) == 0;
   return false;
 }
 
-void apply(const Plan& p, const spec::Resources& r) {
-  const System& s = System::get();
-  if (r.pids_limit) {
-    std::string v = *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max";
-    bool done = false;
-    for (size_t i = 0; i < s.hierarchies.size() && i < p.leaves.size(); ++i) {
-      if (s.hierarchies[i].v2 || !has_controller(s.hierarchies[i], "pids")) continue;
-      try {
-        sys::write_file(p.leaves[i] + "/pids.max", v);
-      } catch (const Error& e) {
-        throw Error(std::string("linux.resources.pids.limit: ") + e.what(), e.err());
-      }
-      done = true;
+void Manager::freeze(bool on) const {
+  struct timespec ts = {0, 1000000};
+  if (const Leaf* f = find("freezer"); f && !f->h->v2) {
+    const char* want = on ? "FROZEN" : "THAWED";
+    // FREEZING may linger while tasks are in uninterruptible sleep: write again and wait.
+    for (int i = 0; i < 5000; ++i) {
+      if (i % 100 == 0) put(f->dir, "freezer.state", want, on ? "pause" : "resume");
+      if (get(f->dir, "freezer.state").rfind(want, 0) == 0) return;
+      nanosleep(&ts, nullptr);
     }
-    if (!done) throw Error("linux.resources.pids.limit: no pids controller on this host", ENOTSUP);
+    if (on) {
+      try { put(f->dir, "freezer.state", "THAWED", "pause"); } catch (const Error&) {}
+    }
+    throw Error(std::string(on ? "pause" : "resume") + ": the freezer of " + f->dir + " did not settle", EBUSY);
   }
+  if (const Leaf* lp = v2_leaf()) {
+    const Leaf& l = *lp;
+    put(l.dir, "cgroup.freeze", on ? "1" : "0", on ? "pause" : "resume");
+    std::string want = on ? "frozen 1" : "frozen 0";
+    for (int i = 0; i < 5000; ++i) {
+      if (get(l.dir, "cgroup.events").find(want) != std::string::npos) return;
+      nanosleep(&ts, nullptr);
+    }
+    throw Error(std::string(on ? "pause" : "resume") + ": " + l.dir + " did not settle", EBUSY);
+  }
+  throw Error(std::string(on ? "pause" : "resume") + ": this host has no freezer for the container's cgroup", ENOTSUP);
 }
 
-void add_process(const std::vector<std::string>& leaves, pid_t pid) {
-  std::string s = std::to_string(pid);
-  for (auto& leaf : leaves) {
-    try {
-      sys::write_file(leaf + "/cgroup.procs", s);
-    } catch (const Error& e) {
-      throw Error(std::string("join cgroup: ") + e.what(), e.err());
-    }
-  }
-}
-
-std::vector<pid_t> pids(const std::vector<std::string>& leaves) {
-  std::vector<pid_t> out;
-  for (auto& leaf : leaves) {
-    std::string s;
-    try {
-      if (!sys::try_read_file(leaf + "/cgroup.procs", s)) continue;
-    } catch (const Error&) {
-      continue;
-    }
-    for (size_t pos = 0; pos < s.size();) {
-      size_t nl = s.find('\n', pos);
-      pid_t pid = static_cast<pid_t>(atoi(s.c_str() + pos));
-      if (pid > 0 && std::find(out.begin(), out.end(), pid) == out.end()) out.push_back(pid);
-      pos = nl == std::string::npos ? s.size() : nl + 1;
-    }
+static std::vector<pid_t> read_pids(const std::string& leaf, std::vector<pid_t>& out) {
+  std::string s = get(leaf, "cgroup.procs");
+  for (auto& line : lines(s)) {
+    pid_t pid = static_cast<pid_t>(atoi(line.c_str()));
+    if (pid > 0 && std::find(out.begin(), out.end(), pid) == out.end()) out.push_back(pid);
   }
   return out;
 }
 
-void destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created) {
+std::vector<pid_t> Manager::pids() const {
+  std::vector<pid_t> out;
+  // One hierarchy is enough: every process of ours is in all of them. Prefer one that a
+  // process cannot leave by itself (no cgroup namespace games): the first v1 or the v2 leaf.
+  if (!leaves_.empty()) read_pids(leaves_[0].dir, out);
+  return out;
+}
+
+void Manager::signal_all(int sig) const {
+  // Freeze first so nothing forks while we walk the list (runc does the same on v1).
+  bool freeze_it = sig != SIGKILL && can_freeze() && !frozen();
+  if (sig == SIGKILL) {
+    if (const Leaf* l = v2_leaf(); l && exists(l->dir + "/cgroup.kill")) {
+      put(l->dir, "cgroup.kill", "1", "kill --all");
+      return;
+    }
+  }
+  if (freeze_it) freeze(true);
+  for (pid_t p : pids()) ::kill(p, sig);
+  if (freeze_it) freeze(false);
+}
+
+int Manager::oom_fd() {
+  if (oom_fd_ >= 0) return oom_fd_;
+  const Leaf* m = find("memory");
+  if (!m) return -1;
+  if (!m->h->v2) {
+    Fd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    Fd ctl(::open((m->dir + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!efd || !ctl) return -1;
+    put(m->dir, "cgroup.event_control", std::to_string(efd.get()) + " " + std::to_string(ctl.get()), "events: OOM notification");
+    oom_fd_ = efd.release();
+    return oom_fd_;
+  }
+  Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  if (!in) return -1;
+  oom_watch_ = ::inotify_add_watch(in.get(), (m->dir + "/memory.events").c_str(), IN_MODIFY);
+  if (oom_watch_ < 0) return -1;
+  oom_kills_ = keyed(get(m->dir, "memory.events"), "oom_kill");
+  oom_fd_ = in.release();
+  return oom_fd_;
+}
+
+bool Manager::oom_happened() {
+  const Leaf* m = find("memory");
+  if (oom_fd_ < 0 || !m) return false;
+  char buf[4096];
+  if (!m->h->v2) {
+    uint64_t n = 0;
+    return ::read(oom_fd_, &n, sizeof n) == sizeof n && n > 0 && exists(m->dir);
+  }
+  while (::read(oom_fd_, buf, sizeof buf) > 0) {
+  }
+  uint64_t k = keyed(get(m->dir, "memory.events"), "oom_kill");
+  bool more = k > oom_kills_;
+  oom_kills_ = k;
+  return more;
+}
+
+void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created) {
+  Manager m(leaves);
   // A frozen cgroup cannot die: thaw first.
-  for (auto& leaf : leaves) {
-    if (leaf.find("/freezer/") != std::string::npos && exists(leaf + "/freezer.state")) {
-      try { sys::write_file(leaf + "/freezer.state", "THAWED"); } catch (const Error&) {}
-    }
-    if (exists(leaf + "/cgroup.freeze")) {
-      try { sys::write_file(leaf + "/cgroup.freeze", "0"); } catch (const Error&) {}
-    }
+  if (m.can_freeze() && m.frozen()) {
+    try { m.freeze(false); } catch (const Error&) {}
   }
   struct timespec ts = {0, 1000000};
   for (int round = 0; round < 2000; ++round) {  // up to ~2 s
-    auto left = pids(leaves);
+    std::vector<pid_t> left;
+    for (auto& l : leaves) read_pids(l, left);
     if (left.empty()) break;
     for (pid_t p : left) ::kill(p, SIGKILL);
     nanosleep(&ts, nullptr);

@@ -22,6 +22,11 @@ int cmd_list(const Global& g, int argc, char** argv);
 int cmd_spec(const Global& g, int argc, char** argv);
 int cmd_exec(const Global& g, int argc, char** argv);
 int cmd_features(const Global& g, int argc, char** argv);
+int cmd_pause(const Global& g, int argc, char** argv);
+int cmd_resume(const Global& g, int argc, char** argv);
+int cmd_ps(const Global& g, int argc, char** argv);
+int cmd_update(const Global& g, int argc, char** argv);
+int cmd_events(const Global& g, int argc, char** argv);
 
 // Writes all of s to stdout (no iostreams).
 void out(const std::string& s);

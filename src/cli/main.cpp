@@ -91,6 +91,11 @@ const char kUsage[] =
     "  kill      send a signal to the container's init process\n"
     "  delete    delete a container and what it holds\n"
     "  list      list containers\n"
+    "  ps        list the processes in a container\n"
+    "  pause     suspend all processes of a container\n"
+    "  resume    resume a paused container\n"
+    "  update    change the resource limits of a container\n"
+    "  events    stats and OOM events of a container (JSON)\n"
     "  spec      create a new config.json (runc's template)\n"
     "  features  print what this build supports (JSON)\n\n"
     "global options:\n"
@@ -98,7 +103,7 @@ const char kUsage[] =
     "  --log FILE               log to FILE instead of stderr\n"
     "  --log-format text|json   log format (default text)\n"
     "  --debug                  log the steps\n"
-    "  --systemd-cgroup         use the systemd cgroup driver (not supported yet)\n"
+    "  --systemd-cgroup         use the systemd cgroup driver (not supported)\n"
     "  -v, --version            print the version\n"
     "  -h, --help               print this help\n\n"
     "Run 'oci-rt COMMAND --help' for a command's options.\n";
@@ -175,7 +180,8 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const Global&, int, char**)> commands = {
       {"create", cmd_create}, {"run", cmd_run},     {"start", cmd_start}, {"kill", cmd_kill},
       {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
-      {"exec", cmd_exec},     {"features", cmd_features},
+      {"exec", cmd_exec},     {"features", cmd_features}, {"pause", cmd_pause}, {"resume", cmd_resume},
+      {"ps", cmd_ps},         {"update", cmd_update},     {"events", cmd_events},
   };
   auto it = commands.find(command);
   try {
@@ -183,7 +189,7 @@ int main(int argc, char** argv) {
       throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
                          ENOTSUP);
     if (it == commands.end()) {
-      static const char* later[] = {"ps", "pause", "resume", "events", "update", "checkpoint", "restore"};
+      static const char* later[] = {"checkpoint", "restore"};
       for (const char* l : later)
         if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
       throw ocirt::Error("unknown command \"" + command + "\" (see oci-rt --help)", EINVAL);

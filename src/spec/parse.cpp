@@ -7,6 +7,7 @@
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
+#include "config.h"
 #include "src/spec/json.hpp"
 
 namespace ocirt::spec {
@@ -274,6 +275,20 @@ Process load_process(const std::string& text) {
   rapidjson::Document doc = parse_dom(text, "process.json");
   if (!doc.IsObject()) throw Error("process.json: not a JSON object");
   return parse_process(doc);
+}
+
+Resources load_resources(const std::string& text) {
+  rapidjson::Document doc = parse_dom(text, "resources");
+  if (!doc.IsObject()) throw Error("resources: not a JSON object", EINVAL);
+  // validated as the linux.resources of a config: errors carry that path
+  rapidjson::Document wrap(rapidjson::kObjectType);
+  auto& a = wrap.GetAllocator();
+  rapidjson::Value linux_(rapidjson::kObjectType), res(doc, a);
+  linux_.AddMember("resources", res, a);
+  wrap.AddMember("ociVersion", OCIRT_SPEC_VERSION, a);
+  wrap.AddMember("linux", linux_, a);
+  validate_schema(wrap);
+  return parse_resources(doc);
 }
 
 }  // namespace ocirt::spec

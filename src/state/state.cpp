@@ -1,4 +1,5 @@
 #include "ocirt/state.hpp"
+#include "ocirt/cgroups.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -139,11 +140,7 @@ std::string derive_status(const Record& r, int dirfd) {
   if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return "stopped";
   if (r.status == "creating") return "creating";
   if (::faccessat(dirfd, kFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return "created";
-  for (auto& leaf : r.cgroup_leaves) {
-    if (leaf.find("/freezer/") == std::string::npos) continue;
-    std::string s;
-    if (sys::try_read_file(leaf + "/freezer.state", s) && s.rfind("FROZEN", 0) == 0) return "paused";
-  }
+  if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) return "paused";
   return "running";
 }
 

@@ -1,0 +1,27 @@
+// Helpers shared by the cgroup sources.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ocirt::cgroups::detail {
+
+bool exists(const std::string& path);
+// Write value to dir/file; an error names the config field, the file and the errno.
+void put(const std::string& dir, const char* file, const std::string& value, const std::string& field);
+void put(const std::string& dir, const std::string& file, const std::string& value, const std::string& field);
+// Read dir/file; "" if it does not exist or cannot be read.
+std::string get(const std::string& dir, const std::string& file);
+uint64_t get_u64(const std::string& dir, const std::string& file);  // "max" -> UINT64_MAX
+// "key value" lines (memory.stat, cpu.stat, memory.events).
+uint64_t keyed(const std::string& text, std::string_view key);
+std::vector<std::string> lines(const std::string& text);
+// Host huge page sizes in the cgroup file names' spelling ("2MB", "1GB").
+std::vector<std::string> hugepage_sizes();
+
+// v2 programs for the device controller (eBPF); throws naming the step.
+void attach_device_filter(const std::string& leaf, const std::vector<uint64_t>& insns);
+
+}  // namespace ocirt::cgroups::detail
