@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs every build and test dependency of oci-rt from Debian's archive (Debian 12, as root).
 # Idempotent: does nothing when everything is already installed.
+# --tests adds what only the test suite needs (qemu and cpio for the pure cgroup v2 VM).
 set -eu
 PKGS="g++ meson ninja-build pkg-config python3 git rapidjson-dev libseccomp-dev libcap-ng-dev libcxxopts-dev \
-libspdlog-dev doctest-dev busybox-static jq bats iproute2 golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun"
+libspdlog-dev doctest-dev busybox-static jq bats iproute2 golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps"
+[ "${1:-}" = --tests ] && PKGS="$PKGS cpio qemu-system-x86"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

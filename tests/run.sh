@@ -4,7 +4,7 @@
 # (bats, as root, real containers) and ends with one line: "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
-sh contrib/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+sh contrib/install-deps.sh --tests || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
 if [ ! -f build/build.ninja ]; then meson setup build >/dev/null || { echo "0 passed, 1 failed"; exit 1; }; fi
 ninja -C build >/dev/null || { ninja -C build; echo "0 passed, 1 failed"; exit 1; }
 
@@ -35,6 +35,17 @@ planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$log" | head -1)
 missing=$(( ${planned:-0} - ip - if_ ))
 [ "$missing" -gt 0 ] && if_=$((if_ + missing))
 passed=$((passed + ip - is)); failed=$((failed + if_)); skipped=$((skipped + is))
+
+echo "== pure cgroup v2 (qemu VM: tests/cgroupv2-vm.sh)"
+if [ -z "${TESTS:-}" ] && [ -z "${OCIRT_SKIP_VM:-}" ]; then
+  bash tests/cgroupv2-vm.sh "$OCIRT" >"$log" 2>&1
+  cat "$log"
+  vp=$(grep -cE '^ok ' "$log" || true)
+  vs=$(grep -cE '^ok .* # skip' "$log" || true)
+  vf=$(grep -cE '^not ok' "$log" || true)
+  [ "$vp" -eq 0 ] && [ "$vf" -eq 0 ] && vf=1
+  passed=$((passed + vp - vs)); failed=$((failed + vf)); skipped=$((skipped + vs))
+fi
 
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"

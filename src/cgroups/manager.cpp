@@ -325,10 +325,6 @@ bool Manager::v2_for(std::string_view c) const {
 }
 
 void Manager::create(const Plan& p) {
-  for (auto& leaf : p.leaves) {
-    const Hierarchy* h = hierarchy_of(leaf);
-    if (h && h->v2) enable_controllers(*h, leaf);
-  }
   for (auto& dir : p.to_create) {
     if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("create cgroup " + dir);
     const Hierarchy* h = hierarchy_of(dir);
@@ -336,6 +332,11 @@ void Manager::create(const Plan& p) {
       copy_if_empty(dir, "cpuset.cpus");
       copy_if_empty(dir, "cpuset.mems");
     }
+  }
+  // v2: controllers are enabled top down once the dirs exist (none has processes yet)
+  for (auto& leaf : p.leaves) {
+    const Hierarchy* h = hierarchy_of(leaf);
+    if (h && h->v2) enable_controllers(*h, leaf);
   }
 }
 

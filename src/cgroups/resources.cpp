@@ -121,6 +121,9 @@ void apply_memory(const Ctx& c, const spec::MemoryResources& m, bool update) {
       if (exists(d + "/memory.kmem.limit_in_bytes")) {
         try {
           put(d, "memory.kmem.limit_in_bytes", num(*m.kernel), R + "memory.kernel");
+          // since 6.1 the kernel accepts the write and keeps no limit: say so
+          if (get_u64(d, "memory.kmem.limit_in_bytes") != static_cast<uint64_t>(*m.kernel) && *m.kernel > 0)
+            c.warnings.push_back(R + "memory.kernel: this kernel ignores kernel memory limits (deprecated)");
         } catch (const Error& e) {
           c.warnings.push_back(std::string(e.what()) + " (kernel memory limits are deprecated; ignored)");
         }
@@ -174,13 +177,20 @@ void apply_blkio(const Ctx& c, const spec::BlockIo& b) {
     // CFQ's blkio.weight is gone from current kernels; BFQ's takes the same range.
     std::string wfile = exists(d + "/blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
     if (b.weight && *b.weight) put(d, wfile, unum(*b.weight), R + "blockIO.weight");
-    if (b.leaf_weight && *b.leaf_weight) put(d, "blkio.leaf_weight", unum(*b.leaf_weight), R + "blockIO.leafWeight");
+    // leaf weights were CFQ's; BFQ (the only weight-based scheduler left) has none
+    bool has_leaf = exists(d + "/blkio.leaf_weight");
+    if (b.leaf_weight && *b.leaf_weight) {
+      if (has_leaf) put(d, "blkio.leaf_weight", unum(*b.leaf_weight), R + "blockIO.leafWeight");
+      else c.warnings.push_back(R + "blockIO.leafWeight: this kernel has no blkio.leaf_weight (no CFQ); ignored");
+    }
     for (size_t i = 0; i < b.weight_device.size(); ++i) {
       auto& w = b.weight_device[i];
       std::string f = R + "blockIO.weightDevice[" + std::to_string(i) + "]";
       if (w.weight) put(d, wfile + "_device", dev(w.major, w.minor) + " " + unum(*w.weight), f + ".weight");
-      if (w.leaf_weight)
+      if (w.leaf_weight && has_leaf)
         put(d, "blkio.leaf_weight_device", dev(w.major, w.minor) + " " + unum(*w.leaf_weight), f + ".leafWeight");
+      else if (w.leaf_weight)
+        c.warnings.push_back(f + ".leafWeight: this kernel has no blkio.leaf_weight_device (no CFQ); ignored");
     }
   } else {
     bool bfq = exists(d + "/io.bfq.weight");

@@ -1,0 +1,118 @@
+// The device rule emulation, the eBPF device filter (loaded into the real kernel on the v2
+// hierarchy this host has, hybrid or pure), the conversions and size parsing.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include <cerrno>
+#include <string>
+
+#include "ocirt/cgroups.hpp"
+#include "ocirt/error.hpp"
+#include "src/cgroups/internal.hpp"
+
+using namespace ocirt::cgroups;
+
+namespace {
+std::vector<std::pair<bool, DeviceRule>> rules(std::initializer_list<std::pair<bool, DeviceRule>> l) { return l; }
+}  // namespace
+
+TEST_CASE("device rules: the kernel's v1 semantics") {
+  // deny all, allow two: deny by default with those exceptions
+  auto s = emulate(rules({{false, {'a', -1, -1, 7}}, {true, {'c', 1, 3, 7}}, {true, {'c', 136, -1, 6}}}));
+  CHECK_FALSE(s.allow_by_default);
+  REQUIRE(s.exceptions.size() == 2);
+  CHECK(s.exceptions[1].major == 136);
+  CHECK(s.exceptions[1].minor == -1);
+  // a later deny of the same device takes the access back
+  s = emulate(rules({{true, {'c', 1, 3, 7}}, {false, {'c', 1, 3, 4}}}));
+  REQUIRE(s.exceptions.size() == 1);
+  CHECK(s.exceptions[0].access == 3);
+  s = emulate(rules({{true, {'c', 1, 3, 7}}, {false, {'c', 1, 3, 7}}}));
+  CHECK(s.exceptions.empty());
+  // "a" resets whatever came before; allow-all then deny one
+  s = emulate(rules({{true, {'c', 1, 3, 7}}, {true, {'a', -1, -1, 7}}, {false, {'b', 8, 0, 2}}}));
+  CHECK(s.allow_by_default);
+  REQUIRE(s.exceptions.size() == 1);
+  CHECK(s.exceptions[0].type == 'b');
+  // no rule at all: runc's deny-all plus the default devices and linux.devices
+  std::vector<ocirt::spec::Device> devs(1);
+  devs[0].path = "/dev/fuse";
+  devs[0].type = "c";
+  devs[0].major = 10;
+  devs[0].minor = 229;
+  s = emulate(device_rules({}, devs));
+  CHECK_FALSE(s.allow_by_default);
+  CHECK(s.exceptions.size() == 10);
+  CHECK(s.exceptions.back().major == 10);
+}
+
+TEST_CASE("sizes for update flags (runc's RAMInBytes)") {
+  CHECK(parse_bytes("512") == 512);
+  CHECK(parse_bytes("64k") == 65536);
+  CHECK(parse_bytes("128m") == 134217728);
+  CHECK(parse_bytes("1g") == 1073741824);
+  CHECK(parse_bytes("1.5G") == 1610612736);
+  CHECK(parse_bytes("2MiB") == 2097152);
+  CHECK(parse_bytes("-1") == -1);
+  CHECK_THROWS_AS(parse_bytes("12x"), ocirt::Error);
+  CHECK_THROWS_AS(parse_bytes("m"), ocirt::Error);
+}
+
+// Runs f in a child placed in `cg`; returns the child's exit status.
+template <typename F>
+int in_cgroup(const std::string& cg, F f) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string me = std::to_string(getpid());
+    int fd = open((cg + "/cgroup.procs").c_str(), O_WRONLY);
+    if (fd < 0 || write(fd, me.data(), me.size()) < 0) _exit(100);
+    close(fd);
+    _exit(f());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 200;
+}
+
+TEST_CASE("eBPF device filter: loaded into the kernel, it allows and denies as the rules say") {
+  std::string v2;
+  struct statfs s;
+  if (statfs("/sys/fs/cgroup", &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC) v2 = "/sys/fs/cgroup";
+  else if (statfs("/sys/fs/cgroup/unified", &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC) v2 = "/sys/fs/cgroup/unified";
+  if (v2.empty() || geteuid() != 0) {
+    MESSAGE("no cgroup2 hierarchy (or not root): eBPF filter not loaded");
+    return;
+  }
+  std::string cg = v2 + "/ocirt-unit-" + std::to_string(getpid());
+  REQUIRE(mkdir(cg.c_str(), 0755) == 0);
+  struct Cleanup {
+    std::string d;
+    ~Cleanup() { rmdir(d.c_str()); }
+  } cleanup{cg};
+  // deny all; /dev/null rw; any pts; 1:5 (zero) mknod only
+  auto st = emulate(rules({{false, {'a', -1, -1, 7}}, {true, {'c', 1, 3, 6}}, {true, {'c', 136, -1, 7}},
+                           {true, {'c', 1, 5, 1}}}));
+  ocirt::cgroups::detail::attach_device_filter(cg, device_filter(st));
+  CHECK(in_cgroup(cg, [] { return open("/dev/null", O_RDWR) >= 0 ? 0 : errno; }) == 0);
+  CHECK(in_cgroup(cg, [] { return open("/dev/zero", O_RDONLY) >= 0 ? 0 : errno; }) == EPERM);
+  CHECK(in_cgroup(cg, [] { return open("/dev/full", O_RDONLY) >= 0 ? 0 : errno; }) == EPERM);
+  std::string node = "/tmp/ocirt-unit-node-" + std::to_string(getpid());
+  CHECK(in_cgroup(cg, [&] { return mknod(node.c_str(), S_IFCHR | 0600, makedev(1, 5)) == 0 ? 0 : errno; }) == 0);
+  CHECK(in_cgroup(cg, [&] { return open(node.c_str(), O_RDONLY) >= 0 ? 0 : errno; }) == EPERM);
+  unlink(node.c_str());
+  CHECK(in_cgroup(cg, [&] { return mknod(node.c_str(), S_IFCHR | 0600, makedev(1, 3)) == 0 ? 0 : errno; }) == EPERM);
+  unlink(node.c_str());
+  // an update replaces the program: now allow-all but /dev/null
+  auto st2 = emulate(rules({{true, {'a', -1, -1, 7}}, {false, {'c', 1, 3, 7}}}));
+  ocirt::cgroups::detail::attach_device_filter(cg, device_filter(st2));
+  CHECK(in_cgroup(cg, [] { return open("/dev/null", O_RDWR) >= 0 ? 0 : errno; }) == EPERM);
+  CHECK(in_cgroup(cg, [] { return open("/dev/zero", O_RDONLY) >= 0 ? 0 : errno; }) == 0);
+}
