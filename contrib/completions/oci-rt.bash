@@ -2,7 +2,7 @@
 _oci_rt() {
   local cur prev words cword
   _init_completion || return
-  local commands="create start run exec state kill delete list spec features"
+  local commands="create start run exec state kill delete list spec features ps pause resume update events"
   local global="--root --log --log-format --debug --systemd-cgroup --version --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -18,7 +18,8 @@ _oci_rt() {
     --root|--bundle|-b) _filedir -d; return ;;
     --log|--pid-file|--console-socket|--process|-p) _filedir; return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    --format|-f) [[ $cmd == list ]] && { COMPREPLY=($(compgen -W "table json" -- "$cur")); return; } ;;
+    --format|-f) [[ $cmd == list || $cmd == ps ]] && { COMPREPLY=($(compgen -W "table json" -- "$cur")); return; } ;;
+    --resources|-r) _filedir; return ;;
   esac
   if [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W "$commands $global" -- "$cur"))
@@ -33,6 +34,9 @@ _oci_rt() {
     delete) flags="--force --help" ;;
     list) flags="--format --quiet --help" ;;
     spec) flags="--bundle --rootless --help" ;;
+    ps) flags="--format --help" ;;
+    update) flags="--resources --blkio-weight --cpu-period --cpu-quota --cpu-burst --cpu-share --cpu-rt-period --cpu-rt-runtime --cpu-idle --cpuset-cpus --cpuset-mems --memory --memory-reservation --memory-swap --kernel-memory --kernel-memory-tcp --pids-limit --l3-cache-schema --mem-bw-schema --help" ;;
+    events) flags="--stats --interval --help" ;;
     *) flags="--help" ;;
   esac
   if [[ $cur == -* ]]; then

@@ -64,7 +64,7 @@ std::string features_json() {
   w.Key("systemdUser");
   w.Bool(false);
   w.Key("rdma");
-  w.Bool(false);
+  w.Bool(true);
   w.EndObject();
   w.Key("seccomp");
   w.StartObject();
