@@ -1,7 +1,6 @@
 // linux.resources onto the cgroup files, v1 or v2 per controller, with runc's conversions.
 #include <unistd.h>
 
-#include <cmath>
 #include <cstring>
 
 #include "ocirt/cgroups.hpp"
@@ -327,7 +326,7 @@ int64_t parse_bytes(const std::string& s) {
   else if (unit == "t") mul = 1024.0 * 1024 * 1024 * 1024;
   else if (unit == "p") mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
   else throw Error("\"" + s + "\" is not a size (unknown unit \"" + std::string(end) + "\")", EINVAL);
-  return static_cast<int64_t>(std::llround(v * mul));
+  return static_cast<int64_t>(v * mul + 0.5);  // no libm for one rounding
 }
 
 }  // namespace ocirt::cgroups
