@@ -418,7 +418,6 @@ int exec(const ExecOptions& o) {
   if (o.tty && o.console_socket.empty() && o.detach)
     throw Error("--tty: a detached exec needs --console-socket to hand the terminal to", EINVAL);
   if (!o.tty && !o.console_socket.empty()) throw Error("--console-socket: given without --tty", EINVAL);
-  if (!o.cgroup.empty()) throw Error("--cgroup: sub-cgroups for exec are not supported yet", ENOTSUP);
   state::Dir dir = state::Dir::open(o.root, o.id, false);
   state::Record r = dir.load();
   std::string status = state::derive_status(r, dir.fd());
@@ -444,17 +443,21 @@ int exec(const ExecOptions& o) {
     req.userns = cfg.has_namespace("user");
   }
   const auto& sysc = cgroups::System::get();
+  auto leaves = r.cgroup_leaves;
+  if (!o.cgroup.empty()) {
+    if (leaves.empty()) throw Error("--cgroup: the container has no cgroup on this host", ENOTSUP);
+    leaves = cgroups::Manager::sub_leaves(leaves, o.cgroup);
+  }
   Fd cgfd;
-  if (sysc.layout == cgroups::Layout::V2 && !r.cgroup_leaves.empty()) {
-    cgfd.reset(::open(r.cgroup_leaves[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!cgfd) throw_errno("open cgroup " + r.cgroup_leaves[0]);
+  if (sysc.layout == cgroups::Layout::V2 && !leaves.empty()) {
+    cgfd.reset(::open(leaves[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cgfd) throw_errno("open cgroup " + leaves[0]);
   }
   req.cgroup_fd = cgfd.get();
   req.console = o.tty;
   if (o.tty) req.process.terminal = true;
   sigset_t fwd = forwarded_signals(), old;
   if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
-  auto leaves = r.cgroup_leaves;
   Fd held;  // foreground --tty without a socket: we hold the master
   linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
     if (!cgfd) cgroups::Manager(leaves).add_process(pid);

@@ -340,6 +340,44 @@ void Manager::create(const Plan& p) {
   }
 }
 
+std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& leaves, const std::string& spec) {
+  std::string path = spec, ctrls;
+  if (auto colon = spec.find(':'); colon != std::string::npos) {
+    ctrls = spec.substr(0, colon);
+    path = spec.substr(colon + 1);
+  }
+  std::string rel;
+  try {
+    rel = normalize(path);
+  } catch (const Error&) {
+    throw Error("--cgroup: \"" + spec + "\" must not contain \"..\"", EINVAL);
+  }
+  if (rel.empty()) throw Error("--cgroup: \"" + spec + "\" names no sub-cgroup", EINVAL);
+  auto wanted = split(ctrls, ',');
+  std::vector<std::string> out;
+  bool any = false;
+  for (auto& leaf : leaves) {
+    const Hierarchy* h = hierarchy_of(leaf);
+    bool pick = wanted.empty();
+    for (auto& c : wanted) pick = pick || (h && h->has(c));
+    if (!pick) {
+      out.push_back(leaf);
+      continue;
+    }
+    struct stat st;
+    if (::stat((leaf + rel).c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+      throw Error("--cgroup: " + leaf + rel + " does not exist (create the sub-cgroup first)", ENOENT);
+    if (h && !h->v2 && h->has("cpuset")) {  // an empty v1 cpuset takes no process: inherit
+      copy_if_empty(leaf + rel, "cpuset.cpus");
+      copy_if_empty(leaf + rel, "cpuset.mems");
+    }
+    out.push_back(leaf + rel);
+    any = true;
+  }
+  if (!any) throw Error("--cgroup: no hierarchy of the container has controller(s) \"" + ctrls + "\"", EINVAL);
+  return out;
+}
+
 void Manager::add_process(pid_t pid) const {
   std::string s = std::to_string(pid);
   for (auto& l : leaves_) put(l.dir, "cgroup.procs", s, "join cgroup");
@@ -390,6 +428,29 @@ static std::vector<pid_t> read_pids(const std::string& leaf, std::vector<pid_t>&
     if (pid > 0 && std::find(out.begin(), out.end(), pid) == out.end()) out.push_back(pid);
   }
   return out;
+}
+
+// The pids of a cgroup and of every cgroup below it.
+static void read_pids_tree(const std::string& dir, std::vector<pid_t>& out) {
+  read_pids(dir, out);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') read_pids_tree(dir + "/" + e->d_name, out);
+  ::closedir(d);
+}
+
+static void rmdir_children(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> subs;
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_type == DT_DIR && e->d_name[0] != '.') subs.push_back(dir + "/" + e->d_name);
+  ::closedir(d);
+  for (auto& s : subs) {
+    rmdir_children(s);
+    ::rmdir(s.c_str());
+  }
 }
 
 std::vector<pid_t> Manager::pids() const {
@@ -460,7 +521,7 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
   struct timespec ts = {0, 1000000};
   for (int round = 0; round < 2000; ++round) {  // up to ~2 s
     std::vector<pid_t> left;
-    for (auto& l : leaves) read_pids(l, left);
+    for (auto& l : leaves) read_pids_tree(l, left);
     if (left.empty()) break;
     for (pid_t p : left) ::kill(p, SIGKILL);
     nanosleep(&ts, nullptr);
@@ -468,6 +529,7 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
   std::string failed;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
     int tries = 0;
+    rmdir_children(*it);  // sub-cgroups made inside the container's (exec --cgroup, nested managers)
     while (::rmdir(it->c_str()) < 0) {
       if (errno == ENOENT) break;
       if (errno != EBUSY || ++tries > 1000) {

@@ -357,3 +357,30 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   [[ "$output" == *"swappiness"* ]]
   no_leftovers
 }
+
+@test "exec --cgroup: the process joins an existing sub-cgroup; a missing one or .. is refused" {
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  local leaf; leaf=$(cgdir memory)
+  for l in $(ocirt_leaves); do mkdir "$l/sub"; done
+  run ocirt exec --cgroup sub "$ID" cat /proc/self/cgroup
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$ID/sub"* ]] || [[ "$output" == *":/sub"* ]]
+  if v1; then
+    # only the memory hierarchy's sub-cgroup; the others stay at the container's
+    run ocirt exec --cgroup memory:sub "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    grep -E ':memory:.*/sub$' <<<"$output"
+    grep -E ':pids:.*'"$ID"'$' <<<"$output"
+  fi
+  run ocirt exec --cgroup nosuch "$ID" true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"--cgroup"*"does not exist"* ]]
+  run ocirt exec --cgroup ../.. "$ID" true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'".."'* ]]
+  # a process left in a sub-cgroup does not keep delete from removing everything
+  ocirt exec -d --cgroup sub "$ID" sleep 100
+  ocirt delete --force "$ID"
+  no_leftovers
+}

@@ -35,7 +35,10 @@ teardown() {
     rm -rf "$ROOT"
   fi
   # cgroups a failed test may have left (only ours: named after this run's ids)
-  find /sys/fs/cgroup -depth -mindepth 2 -maxdepth 6 -type d -name "ocirt-test-$$-*" -exec rmdir {} + 2>/dev/null || true
+  local d
+  for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "ocirt-test-$$-*" 2>/dev/null); do
+    find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
   for p in ${KILL_PIDS:-}; do kill -9 "$p" 2>/dev/null || true; done
 }
 
