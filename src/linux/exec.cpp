@@ -79,7 +79,9 @@ namespace {
   // the sync socket stays open (close-on-exec): the parent sees EOF when we exec
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
-    if (seccomp) seccomp->load();
+    // with no_new_privs the filter goes on last; without, it was loaded while we still had
+    // CAP_SYS_ADMIN (loading it again now would be refused)
+    if (seccomp && proc.no_new_privileges) seccomp->load();
   } catch (const std::exception& e) {
     (void)!::write(sync_fd, e.what(), strlen(e.what()));
     ::_exit(1);

@@ -25,6 +25,18 @@ start_sleeper() {
   no_leftovers
 }
 
+@test "exec: seccomp without no_new_privs (podman's default) is loaded once, before the caps drop" {
+  cfg '.process.noNewPrivileges = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
+  start_sleeper
+  run ocirt exec "$ID" sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; mkdir /tmp/x'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"NoNewPrivs:"*"0"* ]]
+  [[ "$output" == *"Seccomp:"*"2"* ]]
+  [[ "$output" == *"mkdir"* ]]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
+
 @test "exec: exit status, 128+N, user, cwd, env, additional gids" {
   start_sleeper
   run ocirt exec "$ID" sh -c 'exit 9'
