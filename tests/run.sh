@@ -36,6 +36,19 @@ missing=$(( ${planned:-0} - ip - if_ ))
 [ "$missing" -gt 0 ] && if_=$((if_ + missing))
 passed=$((passed + ip - is)); failed=$((failed + if_)); skipped=$((skipped + is))
 
+echo "== real clients: podman and containerd (private mount namespace)"
+if [ -z "${TESTS:-}" ]; then
+  unshare -m --propagation private bats --tap tests/clients/*.bats >"$log" 2>&1
+  cat "$log"
+  cp_=$(grep -cE '^ok ' "$log" || true)
+  cs=$(grep -cE '^ok .* # skip' "$log" || true)
+  cf=$(grep -cE '^not ok ' "$log" || true)
+  planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$log" | head -1)
+  missing=$(( ${planned:-1} - cp_ - cf ))
+  [ "$missing" -gt 0 ] && cf=$((cf + missing))
+  passed=$((passed + cp_ - cs)); failed=$((failed + cf)); skipped=$((skipped + cs))
+fi
+
 echo "== pure cgroup v2 (qemu VM: tests/cgroupv2-vm.sh)"
 if [ -z "${TESTS:-}" ] && [ -z "${OCIRT_SKIP_VM:-}" ]; then
   bash tests/cgroupv2-vm.sh "$OCIRT" >"$log" 2>&1
