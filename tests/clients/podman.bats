@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
   setup_template
-  export PT=/var/tmp/oci-rt-podman-$$
+  export PT=/var/tmp/oci-rt-podman-$$ PRUN=/run/oci-rt-podman-$$
   mkdir -p "$PT"
   cat > "$PT/containers.conf" <<EOF
 [containers]
@@ -30,7 +30,7 @@ EOF
   cat > "$PT/storage.conf" <<EOF
 [storage]
 driver = "vfs"
-runroot = "/run/oci-rt-podman-$$"
+runroot = "$PRUN"
 graphroot = "$PT/storage"
 EOF
   export CONTAINERS_CONF=$PT/containers.conf CONTAINERS_STORAGE_CONF=$PT/storage.conf
@@ -42,9 +42,9 @@ EOF
 teardown_file() {
   podman rm -a -f -t 0 >/dev/null 2>&1 || true
   podman rmi -a -f >/dev/null 2>&1 || true
-  rm -rf "$PT" "/run/oci-rt-podman-$$"
+  rm -rf "$PT" "$PRUN"
   local d
-  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "ocirt-podman-test-$$" 2>/dev/null); do
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "${PARENT#/}" 2>/dev/null); do
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
 }
@@ -194,6 +194,6 @@ s_many() {
   [ -z "$(podman ps -a -q)" ]
   # conmon passes --root /run/oci-rt... per runtime; nothing of a removed container remains
   [ -z "$(find /run -maxdepth 3 -path '*ocirt*' -name '*.fifo' 2>/dev/null)" ]
-  [ -z "$(find /sys/fs/cgroup -mindepth 3 -maxdepth 4 -path "*ocirt-podman-test-$$/libpod-*" -type d 2>/dev/null)" ]
+  [ -z "$(find /sys/fs/cgroup -mindepth 3 -maxdepth 4 -path "*${PARENT}/libpod-*" -type d 2>/dev/null)" ]
   ! grep -q "$PT" /proc/self/mountinfo
 }
