@@ -49,3 +49,18 @@ load helpers
   [ "$status" -eq 0 ]
   [[ "$output" == *"Seccomp:	2"* ]]
 }
+
+@test "features: validates against schema/features-schema.json, which refuses what features.md does not allow" {
+  "$OCIRT" features > "$BATS_TEST_TMPDIR/f.json"
+  local check='import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft4Validator.check_schema(schema)
+jsonschema.validate(json.load(open(sys.argv[2])), schema)'
+  /usr/bin/python3 -c "$check" "$REPO/schema/features-schema.json" "$BATS_TEST_TMPDIR/f.json"
+  jq '.linux.namespaces += ["bogus"]' "$BATS_TEST_TMPDIR/f.json" > "$BATS_TEST_TMPDIR/bad.json"
+  run /usr/bin/python3 -c "$check" "$REPO/schema/features-schema.json" "$BATS_TEST_TMPDIR/bad.json"
+  [ "$status" -ne 0 ]
+  jq 'del(.ociVersionMax)' "$BATS_TEST_TMPDIR/f.json" > "$BATS_TEST_TMPDIR/bad.json"
+  run /usr/bin/python3 -c "$check" "$REPO/schema/features-schema.json" "$BATS_TEST_TMPDIR/bad.json"
+  [ "$status" -ne 0 ]
+}
