@@ -35,6 +35,9 @@ graphroot = "$PT/storage"
 EOF
   export CONTAINERS_CONF=$PT/containers.conf CONTAINERS_STORAGE_CONF=$PT/storage.conf
   export PARENT=/ocirt-podman-test-$$
+  # podman puts conmon in <hierarchy>/libpod_parent/conmon whatever the parent: remove it at
+  # the end unless it was there before
+  export HAD_LIBPOD=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1)
   tar -C "$TEMPLATE/rootfs" -cf "$PT/rootfs.tar" .
   podman import "$PT/rootfs.tar" localhost/ocirt-bb:latest >/dev/null
 }
@@ -44,7 +47,9 @@ teardown_file() {
   podman rmi -a -f >/dev/null 2>&1 || true
   rm -rf "$PT" "$PRUN"
   local d
-  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "${PARENT#/}" 2>/dev/null); do
+  local extra=""
+  [ -n "$HAD_LIBPOD" ] || extra="-o -name libpod_parent"
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -type d \( -name "${PARENT#/}" $extra \) 2>/dev/null); do
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
 }

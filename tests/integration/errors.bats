@@ -105,6 +105,7 @@ expect_error() {  # expect_error TEXT: create fails, output contains TEXT, nothi
   mkdir -p "$ROOT"
   # a decoy beside the state root that ".." would reach
   mkdir -p "$ROOT/../ocirt-decoy-$$"
+  CLEANUP_DIRS="$ROOT/../ocirt-decoy-$$"
   for bad in .. . ../ocirt-decoy-$$ "a/b" "-x" "" "$(printf 'x%.0s' $(seq 1100))"; do
     run ocirt delete --force "$bad"
     [ "$status" -ne 0 ]
