@@ -521,7 +521,7 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
   struct timespec ts = {0, 1000000};
   for (int round = 0; round < 2000; ++round) {  // up to ~2 s
     std::vector<pid_t> left;
-    for (auto& l : leaves) read_pids_tree(l, left);
+    for (auto& l : leaves) read_pids(l, left);
     if (left.empty()) break;
     for (pid_t p : left) ::kill(p, SIGKILL);
     nanosleep(&ts, nullptr);
@@ -529,9 +529,20 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
   std::string failed;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
     int tries = 0;
-    rmdir_children(*it);  // sub-cgroups made inside the container's (exec --cgroup, nested managers)
     while (::rmdir(it->c_str()) < 0) {
       if (errno == ENOENT) break;
+      if (errno == EBUSY && tries == 0) {
+        // sub-cgroups made inside the container's (exec --cgroup, a manager in the container):
+        // kill what is in them and remove them, deepest first (only then: no readdir per delete)
+        for (int round = 0; round < 2000; ++round) {
+          std::vector<pid_t> left;
+          read_pids_tree(*it, left);
+          if (left.empty()) break;
+          for (pid_t p : left) ::kill(p, SIGKILL);
+          nanosleep(&ts, nullptr);
+        }
+        rmdir_children(*it);
+      }
       if (errno != EBUSY || ++tries > 1000) {
         failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(errno) + ")";
         break;

@@ -2,13 +2,12 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
 #include "config.h"
 #include "src/spec/json.hpp"
+#include "src/linux/util.hpp"
 
 namespace ocirt::spec {
 
@@ -264,11 +263,8 @@ Config load(const std::string& text) {
 }
 
 Config load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_errno("open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load(ss.str());
+  // plain read(2): no iostreams (and their locale set-up) on the create path
+  return load(sys::read_file(path));
 }
 
 Process load_process(const std::string& text) {
