@@ -3,6 +3,8 @@
 # cgroup_no_v1=all, from an initramfs holding oci-rt (and the libraries it needs), busybox,
 # the bundles and tests/vm/v2-tests.sh; prints that script's TAP lines, then the VM powers off.
 # Usage: tests/cgroupv2-vm.sh [path/to/oci-rt]   (root; caches the kernel in /var/tmp/oci-rt-vm)
+# OCIRT_VM_EXTRA=DIR: also copy DIR to /extra in the VM and run /extra/run.sh after the tests,
+# its output as "# extra:" lines (for one-off runs, e.g. a prebuilt runtime-tools suite).
 # Exit status: 0 if every VM test passed (or qemu cannot be installed: one skip line).
 set -u
 cd "$(dirname "$0")/.."
@@ -45,6 +47,14 @@ for lib in $(ldd "$OCIRT" | grep -o '/[^ ]*'); do
   mkdir -p "$ird$(dirname "$lib")"; cp -L "$lib" "$ird$lib"
 done
 cp tests/vm/v2-tests.sh "$ird/v2-tests.sh"
+if [ -n "${OCIRT_VM_EXTRA:-}" ]; then
+  cp -a "$OCIRT_VM_EXTRA" "$ird/extra"
+  for f in $(find "$ird/extra" -type f -perm -u+x); do
+    for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
+      [ -e "$ird$lib" ] || { mkdir -p "$ird$(dirname "$lib")"; cp -L "$lib" "$ird$lib"; }
+    done
+  done
+fi
 # settings for the VM script: per-test limit, --debug logs of oci-rt in failures
 printf 'LIMIT=%s\nOCIRT_DEBUG=%s\n' "${OCIRT_VM_TEST_LIMIT:-180}" "${OCIRT_VM_DEBUG:-}" > "$ird/vm.env"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$ird/etc/passwd"
@@ -91,7 +101,7 @@ cat > "$ird/init" <<'EOF'
 export PATH=/bin:/usr/bin:/sbin
 if [ ! -e /.stage2 ]; then
   mount -t tmpfs -o size=400m tmpfs /newroot
-  for d in bin sbin etc usr lib lib64 rootfs bundles v2-tests.sh vm.env init; do [ -e /$d ] && cp -a /$d /newroot/; done
+  for d in bin sbin etc usr lib lib64 rootfs bundles v2-tests.sh vm.env init extra; do [ -e /$d ] && cp -a /$d /newroot/; done
   mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/run
   touch /newroot/.stage2
   exec switch_root /newroot /init
@@ -108,6 +118,7 @@ echo "VM-BEGIN"
 set -a; . /vm.env; set +a
 sh /v2-tests.sh
 echo "VM-END"
+[ -x /extra/run.sh ] && (cd /extra && ./run.sh 2>&1 | sed 's/^/# extra: /')
 sync
 poweroff -f
 EOF
@@ -130,5 +141,6 @@ if ! grep -q '^VM-END' <(tr -d '\r' <"$log"); then
   exit 1
 fi
 cat "$work/tap"
+[ -n "${OCIRT_VM_EXTRA:-}" ] && tr -d '\r' <"$log" | grep '^# extra: '
 grep -q '^ok ' "$work/tap" || { echo "not ok - the VM ran no test; console tail:"; tail -20 "$log" | sed 's/^/# /'; exit 1; }
 ! grep -q '^not ok' "$work/tap"
