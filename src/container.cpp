@@ -31,6 +31,7 @@
 #include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
 #include "src/linux/process.hpp"
+#include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
 
@@ -203,6 +204,13 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     ctx.no_new_keyring = o.no_new_keyring;
     ctx.preserve_fds = o.preserve_fds;
     ctx.cgroup = &plan;
+    std::optional<linux_::SeccompFilter> filter;
+    if (cfg.linux && cfg.linux->seccomp) {
+      filter.emplace(*cfg.linux->seccomp, o.root + "/.seccomp-cache");
+      spdlog::debug("create {}: seccomp filter of {} instructions{}", o.id, filter->size(),
+                    filter->from_cache() ? " from the cache" : " compiled");
+      ctx.seccomp = &*filter;
+    }
     ctx.console = !o.console_socket.empty() || (hold_console && cfg.process->terminal);
     Fd held;
     linux_::SpawnHooks sh;
@@ -434,8 +442,12 @@ int exec(const ExecOptions& o) {
   linux_::ExecRequest req;
   req.process = exec_process(o, cfg);
   req.preserve_fds = o.preserve_fds;
+  std::optional<linux_::SeccompFilter> filter;
   if (cfg.linux) {
-    req.seccomp = cfg.linux->seccomp;
+    if (cfg.linux->seccomp) {
+      filter.emplace(*cfg.linux->seccomp, o.root + "/.seccomp-cache");
+      req.seccomp = &*filter;
+    }
     for (auto& n : cfg.linux->namespaces) {
       unsigned long f = linux_::ns_flag(n.type);
       if (f != CLONE_NEWPID) req.ns_flags |= f;

@@ -28,7 +28,7 @@ namespace {
 
 [[noreturn]] void exec_child(const ExecRequest& r, int sync_fd, int init_pidfd, unsigned long ns_flags) {
   const spec::Process& proc = r.process;
-  std::optional<SeccompFilter> seccomp;
+  SeccompFilter* seccomp = r.seccomp;
   std::string exe;
   try {
     sigset_t all;
@@ -59,8 +59,7 @@ namespace {
     apply_scheduler(proc);
     std::vector<std::string> notes;
     apply_lsm(proc, notes);
-    if (r.seccomp) {
-      seccomp.emplace(*r.seccomp);
+    if (seccomp) {
       if (seccomp->has_notify()) throw Error("linux.seccomp: exec into a container with SCMP_ACT_NOTIFY is not supported yet", ENOTSUP);
       if (!proc.no_new_privileges) seccomp->load();
     }

@@ -12,9 +12,11 @@
 
 namespace ocirt::linux_ {
 
+class SeccompFilter;
+
 struct ExecRequest {
   spec::Process process;
-  std::optional<spec::Seccomp> seccomp;
+  SeccompFilter* seccomp = nullptr;  // compiled (or from the cache) before the clone
   unsigned long ns_flags = 0;  // CLONE_NEW* of the container's namespaces, pid excluded
   bool userns = false;
   int preserve_fds = 0;

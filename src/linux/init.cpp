@@ -65,7 +65,7 @@ void init_main(InitContext& ctx) {
   const spec::Config& cfg = *ctx.cfg;
   const spec::Process& proc = *cfg.process;
   std::string exe;
-  std::optional<SeccompFilter> seccomp;
+  SeccompFilter* seccomp = ctx.seccomp;
   int started_fd = -1;  // after start: errors are written here for the starter to report
   try {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
@@ -157,7 +157,6 @@ void init_main(InitContext& ctx) {
     apply_io_priority(proc);
     apply_scheduler(proc);
     apply_lsm(proc, warnings);
-    if (cfg.linux && cfg.linux->seccomp) seccomp.emplace(*cfg.linux->seccomp);
     if (seccomp && !proc.no_new_privileges) seccomp->load();
     apply_identity(proc, ctx.new_userns, warnings);
     if (!proc.args.empty()) exe = find_executable(proc);
@@ -167,7 +166,7 @@ void init_main(InitContext& ctx) {
       Fd lfd(seccomp->notify_fd());
       sync::send_fd(sync_fd, sync::Type::SeccompFd, lfd.get());
       sync::expect(sync_fd, sync::Type::SeccompDone, "wait for the seccomp listener hand-off");
-      seccomp.reset();  // loaded: nothing left to do before exec
+      seccomp = nullptr;  // loaded: nothing left to do before exec
     }
 
     sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));

@@ -12,6 +12,8 @@
 
 namespace ocirt::linux_ {
 
+class SeccompFilter;
+
 struct InitContext {
   const spec::Config* cfg = nullptr;
   std::string id, bundle, rootfs;  // absolute host paths
@@ -30,6 +32,7 @@ struct InitContext {
   int preserve_fds = 0;
   const cgroups::Plan* cgroup = nullptr;
   std::vector<int> idmap_trees;    // per mount: a detached idmapped tree made by the parent, or -1
+  SeccompFilter* seccomp = nullptr;  // compiled (or taken from the cache) by the parent
 };
 
 // The child after clone: sets the container up, reports Created, waits for start, execs.

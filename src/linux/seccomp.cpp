@@ -1,11 +1,19 @@
 #include "src/linux/seccomp.hpp"
 
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <set>
 
 #include "ocirt/error.hpp"
+#include "ocirt/fd.hpp"
 
 namespace ocirt::linux_ {
 namespace {
@@ -81,33 +89,101 @@ void validate_seccomp(const spec::Seccomp& s) {
     throw Error("linux.seccomp.listenerPath: set, but no syscall uses SCMP_ACT_NOTIFY", EINVAL);
 }
 
-SeccompFilter::SeccompFilter(const spec::Seccomp& s) {
+namespace {
+
+// The cache key: a canonical text of everything that shapes the compiled program.
+std::string cache_key(const spec::Seccomp& s) {
+  std::string k = "oci-rt-seccomp-v1\n";
+  const scmp_version* v = seccomp_version();
+  k += "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+  k += " api " + std::to_string(seccomp_api_get()) + " native " + std::to_string(seccomp_arch_native()) + "\n";
+  k += "default " + s.default_action + " " + (s.default_errno_ret ? std::to_string(*s.default_errno_ret) : "-") + "\n";
+  for (auto& a : s.architectures) k += "arch " + a + "\n";
+  for (auto& f : s.flags) k += "flag " + f + "\n";
+  for (auto& c : s.syscalls) {
+    k += "rule " + c.action + " " + (c.errno_ret ? std::to_string(*c.errno_ret) : "-");
+    for (auto& n : c.names) k += " " + n;
+    for (auto& a : c.args)
+      k += " [" + std::to_string(a.index) + " " + a.op + " " + std::to_string(a.value) + " " + std::to_string(a.value_two) + "]";
+    k += "\n";
+  }
+  return k;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+constexpr char kMagic[8] = {'O', 'C', 'I', 'R', 'T', 'S', 'C', '1'};
+
+// File: magic, u32 key length, key, u32 instruction count, instructions. A hit needs the whole
+// key to match (the hash only names the file), a file of ours (owner, no group/other write)
+// and a consistent size; anything else is a miss and is overwritten.
+bool cache_read(const std::string& path, const std::string& key, std::vector<uint64_t>& prog) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022)) return false;
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size));
+  if (::read(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return false;
+  size_t pos = 0;
+  auto take = [&](void* out, size_t n) {
+    if (pos + n > data.size()) return false;
+    memcpy(out, data.data() + pos, n);
+    pos += n;
+    return true;
+  };
+  char magic[8];
+  uint32_t klen, n;
+  if (!take(magic, 8) || memcmp(magic, kMagic, 8) != 0 || !take(&klen, 4) || klen != key.size()) return false;
+  if (data.compare(pos, klen, key) != 0) return false;
+  pos += klen;
+  if (!take(&n, 4) || n == 0 || n > 65536 || data.size() - pos != n * 8ull) return false;
+  prog.resize(n);
+  memcpy(prog.data(), data.data() + pos, n * 8ull);
+  return true;
+}
+
+void cache_write(const std::string& dir, const std::string& name, const std::string& key, const std::vector<uint64_t>& prog) {
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) return;
+  std::string data(kMagic, 8);
+  uint32_t klen = static_cast<uint32_t>(key.size()), n = static_cast<uint32_t>(prog.size());
+  data.append(reinterpret_cast<const char*>(&klen), 4);
+  data += key;
+  data.append(reinterpret_cast<const char*>(&n), 4);
+  data.append(reinterpret_cast<const char*>(prog.data()), prog.size() * 8);
+  std::string tmp = dir + "/." + name + "." + std::to_string(::getpid());
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return;
+  bool ok = ::write(fd.get(), data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  fd.reset();
+  if (!ok || ::rename(tmp.c_str(), (dir + "/" + name).c_str()) < 0) ::unlink(tmp.c_str());  // a cache: best effort
+}
+
+// libseccomp: rules -> BPF (the same program seccomp_load would install).
+std::vector<uint64_t> compile(const spec::Seccomp& s) {
   uint32_t dflt_errno = s.default_errno_ret.value_or(EPERM);
   uint32_t dflt;
   parse_action(s.default_action, s.default_errno_ret, EPERM, dflt);
   scmp_filter_ctx ctx = seccomp_init(dflt);
   if (!ctx) throw Error("linux.seccomp: seccomp_init failed", ENOMEM);
-  ctx_ = ctx;
-  // We set no_new_privs ourselves (process.noNewPrivileges); libseccomp must not force it.
-  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  struct Release {
+    scmp_filter_ctx c;
+    ~Release() { seccomp_release(c); }
+  } release{ctx};
   for (size_t i = 0; i < s.architectures.size(); ++i) {
     int r = seccomp_arch_add(ctx, parse_arch(s.architectures[i]));
     if (r < 0 && r != -EEXIST)
       throw Error("linux.seccomp.architectures[" + std::to_string(i) + "]: " + std::strerror(-r), -r);
-  }
-  for (auto& f : s.flags) {
-    int r = 0;
-    if (f == "SECCOMP_FILTER_FLAG_TSYNC") r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    else if (f == "SECCOMP_FILTER_FLAG_LOG") r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
-    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
-    if (r < 0) throw Error("linux.seccomp.flags: " + f + ": " + std::strerror(-r), -r);
   }
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     const auto& c = s.syscalls[i];
     uint32_t act;
     parse_action(c.action, c.errno_ret, dflt_errno, act);
     if (act == dflt) continue;  // libseccomp refuses rules that repeat the default (runc skips them)
-    notify_ |= act == SCMP_ACT_NOTIFY;
     std::vector<scmp_arg_cmp> args;
     std::set<unsigned> idx;
     bool repeated = false;
@@ -133,21 +209,57 @@ SeccompFilter::SeccompFilter(const spec::Seccomp& s) {
       }
     }
   }
+  // export through a memfd (libseccomp 2.5 has no in-memory export)
+  Fd mfd(static_cast<int>(::syscall(SYS_memfd_create, "seccomp-bpf", MFD_CLOEXEC)));
+  if (!mfd) throw_errno("linux.seccomp: memfd_create");
+  int r = seccomp_export_bpf(ctx, mfd.get());
+  if (r < 0) throw Error(std::string("linux.seccomp: compile: ") + std::strerror(-r), -r);
+  off_t size = ::lseek(mfd.get(), 0, SEEK_CUR);
+  if (size <= 0 || size % 8) throw Error("linux.seccomp: compile: unexpected program size", EINVAL);
+  std::vector<uint64_t> prog(static_cast<size_t>(size) / 8);
+  if (::pread(mfd.get(), prog.data(), static_cast<size_t>(size), 0) != size) throw_errno("linux.seccomp: read program");
+  return prog;
 }
 
-SeccompFilter::~SeccompFilter() {
-  if (ctx_) seccomp_release(static_cast<scmp_filter_ctx>(ctx_));
-}
+}  // namespace
 
-int SeccompFilter::notify_fd() {
-  int fd = seccomp_notify_fd(static_cast<scmp_filter_ctx>(ctx_));
-  if (fd < 0) throw Error(std::string("linux.seccomp: listener fd: ") + std::strerror(-fd), -fd);
-  return fd;
+SeccompFilter::SeccompFilter(const spec::Seccomp& s, const std::string& cache_dir) {
+  uint32_t dflt_errno = s.default_errno_ret.value_or(EPERM), dflt, act;
+  parse_action(s.default_action, s.default_errno_ret, EPERM, dflt);
+  for (auto& c : s.syscalls)
+    if (parse_action(c.action, c.errno_ret, dflt_errno, act) && act != dflt && act == SCMP_ACT_NOTIFY) notify_ = true;
+  for (auto& f : s.flags) {
+    if (f == "SECCOMP_FILTER_FLAG_TSYNC") flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (f == "SECCOMP_FILTER_FLAG_LOG") flags_ |= SECCOMP_FILTER_FLAG_LOG;
+    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  }
+  std::string key, name;
+  if (!cache_dir.empty()) {
+    key = cache_key(s);
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
+    name = std::string(hex) + ".bpf";
+    if (cache_read(cache_dir + "/" + name, key, prog_)) {
+      from_cache_ = true;
+      return;
+    }
+  }
+  prog_ = compile(s);
+  if (!cache_dir.empty()) cache_write(cache_dir, name, key, prog_);
 }
 
 void SeccompFilter::load() {
-  int r = seccomp_load(static_cast<scmp_filter_ctx>(ctx_));
-  if (r < 0) throw Error(std::string("linux.seccomp: load filter: ") + std::strerror(-r), -r);
+  if (loaded_) return;
+  struct sock_fprog fp;
+  fp.len = static_cast<unsigned short>(prog_.size());
+  fp.filter = reinterpret_cast<struct sock_filter*>(prog_.data());
+  unsigned flags = flags_;
+  if (notify_) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  if (notify_ && (flags & SECCOMP_FILTER_FLAG_TSYNC)) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  long r = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+  if (r < 0) throw_errno("linux.seccomp: load filter");
+  if (notify_) listener_ = static_cast<int>(r);
+  loaded_ = true;
 }
 
 }  // namespace ocirt::linux_

@@ -1,5 +1,9 @@
-// linux.seccomp with libseccomp: validation (JSON paths), compilation, loading.
+// linux.seccomp with libseccomp: validation (JSON paths), compilation to BPF (cached), loading.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "ocirt/spec.hpp"
 
@@ -8,18 +12,25 @@ namespace ocirt::linux_ {
 // Throws Error("linux.seccomp....: ...") for unknown actions, architectures, operators, flags.
 void validate_seccomp(const spec::Seccomp& s);
 
+// The filter as a BPF program, made in the runtime before clone: from the cache when the same
+// filter was compiled before (the key is everything that shapes the program: the profile, the
+// architectures, libseccomp's version, the kernel's seccomp API level), else by libseccomp,
+// then stored. The child only calls seccomp(2).
 class SeccompFilter {
  public:
-  explicit SeccompFilter(const spec::Seccomp& s);  // compiles; throws with the JSON path
-  SeccompFilter(const SeccompFilter&) = delete;
-  ~SeccompFilter();
-  void load();  // installs the filter in the calling process
+  // cache_dir "": no cache. Throws with the JSON path.
+  explicit SeccompFilter(const spec::Seccomp& s, const std::string& cache_dir = "");
+  void load();  // installs the filter in the calling process (once; later calls do nothing)
   bool has_notify() const { return notify_; }
-  int notify_fd();  // after load(): the listener fd (SCMP_ACT_NOTIFY)
+  int notify_fd() const { return listener_; }  // after load(): the listener fd (SCMP_ACT_NOTIFY)
+  bool from_cache() const { return from_cache_; }
+  size_t size() const { return prog_.size(); }
 
  private:
-  void* ctx_ = nullptr;
-  bool notify_ = false;
+  std::vector<uint64_t> prog_;  // struct sock_filter, 8 bytes each
+  unsigned flags_ = 0;
+  bool notify_ = false, loaded_ = false, from_cache_ = false;
+  int listener_ = -1;
 };
 
 }  // namespace ocirt::linux_

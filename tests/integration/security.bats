@@ -181,3 +181,51 @@ load helpers
   [ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdev")" ]
   no_leftovers
 }
+
+# bpf_prog FILE: replace the program of a seccomp cache file with "allow everything", key kept
+allow_all_program() {
+  /usr/bin/python3 - "$1" <<'PY'
+import struct, sys
+p = sys.argv[1]
+d = open(p, "rb").read()
+klen = struct.unpack_from("<I", d, 8)[0]
+head = d[:12 + klen]
+ret_allow = struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000)  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+open(p, "wb").write(head + struct.pack("<I", 1) + ret_allow)
+PY
+}
+
+@test "seccomp cache: the compiled filter is reused; a changed profile gets its own; a writable or corrupt file is never trusted" {
+  cfg '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+       "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}'
+  args sh -c 'mkdir /d 2>&1 || true'
+  run_ctr
+  [[ "$output" == *"Operation not permitted"* ]]
+  local cache="$ROOT/.seccomp-cache"
+  [ "$(ls "$cache" | wc -l)" -eq 1 ]
+  local f; f=$(ls "$cache"/*.bpf)
+  [ "$(stat -c %a "$cache")" = 700 ] && [ "$(stat -c %a "$f")" = 600 ]
+  # a hit: same file, and the debug log says so
+  run "$OCIRT" --root "$ROOT" --debug run --bundle "$BUNDLE" "$ID"
+  [[ "$output" == *"from the cache"* ]]
+  [[ "$output" == *"Operation not permitted"* ]]
+  # list does not show the cache
+  [ -z "$("$OCIRT" --root "$ROOT" list -q)" ]
+  # another profile (errno differs): another file, its own behaviour
+  cfg '.linux.seccomp.syscalls[0].errnoRet = 13'
+  run_ctr
+  [[ "$output" == *"Permission denied"* ]]
+  [ "$(ls "$cache" | wc -l)" -eq 2 ]
+  cfg '.linux.seccomp.syscalls[0] |= del(.errnoRet)'
+  # a file others may write is not trusted, even with the right key: recompiled and replaced
+  allow_all_program "$f"
+  chmod 666 "$f"
+  run_ctr
+  [[ "$output" == *"Operation not permitted"* ]]
+  [ "$(stat -c %a "$f")" = 600 ]
+  # a corrupt file (wrong size, bad magic) is a miss
+  head -c 20 /dev/urandom > "$f"; chmod 600 "$f"
+  run_ctr
+  [[ "$output" == *"Operation not permitted"* ]]
+  no_leftovers
+}
