@@ -118,20 +118,25 @@ s_detach_exec_top() {
 @test "podman: -d, exec (plain and -t, exit status), top" { both s_detach_exec_top; }
 
 s_pause_stop_kill() {
-  local c=ocirt-pm-$1
+  local c=ocirt-pm-$1 st
   pr "$1" -d --name $c $img sleep 1000 >/dev/null || return 1
-  podman pause $c >/dev/null || return 1
-  [ "$(podman inspect --format '{{.State.Status}}' $c)" = paused ] || return 1
-  podman unpause $c >/dev/null || return 1
-  [ "$(podman inspect --format '{{.State.Status}}' $c)" = running ] || return 1
-  podman kill $c >/dev/null || return 1
-  [ "$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' $c)" = "exited 137" ] || return 1
+  podman pause $c >/dev/null || { echo "pause failed"; return 1; }
+  st=$(podman inspect --format '{{.State.Status}}' $c)
+  [ "$st" = paused ] || { echo "after pause: $st"; return 1; }
+  podman unpause $c >/dev/null || { echo "unpause failed"; return 1; }
+  st=$(podman inspect --format '{{.State.Status}}' $c)
+  [ "$st" = running ] || { echo "after unpause: $st"; return 1; }
+  podman kill $c >/dev/null || { echo "kill failed"; return 1; }
+  podman wait $c >/dev/null
+  st=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' $c)
+  [ "$st" = "exited 137" ] || { echo "after kill: $st"; return 1; }
   podman rm $c >/dev/null
-  pr "$1" -d --name $c $img sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done' >/dev/null || return 1
-  sleep 0.3
-  podman stop -t 10 $c >/dev/null || return 1
-  [ "$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' $c)" = "exited 3" ] || {
-    podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' $c; return 1; }
+  pr "$1" -d --name $c $img sh -c 'trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done' >/dev/null || return 1
+  local i
+  for i in $(seq 100); do podman logs $c 2>/dev/null | grep -q ready && break; sleep 0.1; done
+  podman stop -t 10 $c >/dev/null || { echo "stop failed"; return 1; }
+  st=$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' $c)
+  [ "$st" = "exited 3" ] || { echo "after stop: $st"; return 1; }
   podman rm $c >/dev/null
 }
 @test "podman: pause/unpause, kill, stop (SIGTERM reaches the process)" { both s_pause_stop_kill; }
