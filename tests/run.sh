@@ -22,42 +22,40 @@ if [ -z "$up" ]; then cat "$log"; uf=1; up=0; fi
 passed=$((passed + up)); failed=$((failed + uf))
 [ "$uf" = 0 ] || cat "$log"
 
+# tally LOG: add a TAP log's results to the totals. A run that planned more tests than it
+# reported (a bats file that failed to load, a VM that died) counts the rest as failed, and a
+# log with no result at all counts as one failure.
+tally() {
+  local ok skip bad planned missing
+  ok=$(grep -cE '^ok ' "$1" || true)
+  skip=$(grep -cE '^ok .* # skip' "$1" || true)
+  bad=$(grep -cE '^not ok' "$1" || true)
+  planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$1" | head -1)
+  missing=$(( ${planned:-0} - ok - bad ))
+  [ "$missing" -gt 0 ] && bad=$((bad + missing))
+  [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && [ "${planned:-1}" != 0 ] && bad=1
+  passed=$((passed + ok - skip)); failed=$((failed + bad)); skipped=$((skipped + skip))
+}
+
 echo "== integration tests (bats, real containers)"
 export OCIRT="$PWD/build/oci-rt"
 files=${TESTS:-tests/integration/*.bats}
 bats --tap $files >"$log" 2>&1
 cat "$log"
-ip=$(grep -cE '^ok ' "$log" || true)
-is=$(grep -cE '^ok .* # skip' "$log" || true)
-if_=$(grep -cE '^not ok ' "$log" || true)
-planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$log" | head -1)
-# a bats file that failed to load runs fewer tests than planned: count the rest as failed
-missing=$(( ${planned:-0} - ip - if_ ))
-[ "$missing" -gt 0 ] && if_=$((if_ + missing))
-passed=$((passed + ip - is)); failed=$((failed + if_)); skipped=$((skipped + is))
+tally "$log"
 
 echo "== real clients: podman and containerd (private mount namespace)"
 if [ -z "${TESTS:-}" ]; then
   unshare -m --propagation private bats --tap tests/clients/*.bats >"$log" 2>&1
   cat "$log"
-  cp_=$(grep -cE '^ok ' "$log" || true)
-  cs=$(grep -cE '^ok .* # skip' "$log" || true)
-  cf=$(grep -cE '^not ok ' "$log" || true)
-  planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' "$log" | head -1)
-  missing=$(( ${planned:-1} - cp_ - cf ))
-  [ "$missing" -gt 0 ] && cf=$((cf + missing))
-  passed=$((passed + cp_ - cs)); failed=$((failed + cf)); skipped=$((skipped + cs))
+  tally "$log"
 fi
 
 echo "== pure cgroup v2 (qemu VM: tests/cgroupv2-vm.sh)"
 if [ -z "${TESTS:-}" ] && [ -z "${OCIRT_SKIP_VM:-}" ]; then
   bash tests/cgroupv2-vm.sh "$OCIRT" >"$log" 2>&1
   cat "$log"
-  vp=$(grep -cE '^ok ' "$log" || true)
-  vs=$(grep -cE '^ok .* # skip' "$log" || true)
-  vf=$(grep -cE '^not ok' "$log" || true)
-  [ "$vp" -eq 0 ] && [ "$vf" -eq 0 ] && vf=1
-  passed=$((passed + vp - vs)); failed=$((failed + vf)); skipped=$((skipped + vs))
+  tally "$log"
 fi
 
 if [ "$skipped" -gt 0 ]; then

@@ -18,21 +18,9 @@ namespace ocirt::cli {
 namespace {
 
 bool parse_simple(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional) {
-  opts.add_options()("h,help", "show this help")("id", "container id", cxxopts::value<std::string>());
+  opts.add_options()("id", "container id", cxxopts::value<std::string>());
   opts.parse_positional({"id"});
-  opts.custom_help("[options]");
-  opts.positional_help(positional);
-  r = opts.parse(argc, argv);
-  if (r.count("help")) {
-    out(opts.help());
-    return false;
-  }
-  return true;
-}
-
-std::string id_of(const cxxopts::ParseResult& r, const char* cmd) {
-  if (!r.count("id")) throw Error(std::string(cmd) + ": a container id is required", EINVAL);
-  return r["id"].as<std::string>();
+  return parse(opts, argc, argv, r, positional);
 }
 
 // Go's time.ParseDuration for what people type: 5s, 100ms, 1m30s, 1.5s.
@@ -69,7 +57,7 @@ int cmd_pause(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt pause", "suspend every process in the container (cgroup freezer)");
   cxxopts::ParseResult r;
   if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
-  pause(g.root, id_of(r, "pause"));
+  pause(g.root, need_id(r, "pause"));
   return 0;
 }
 
@@ -77,7 +65,7 @@ int cmd_resume(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt resume", "resume every process of a paused container");
   cxxopts::ParseResult r;
   if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
-  resume(g.root, id_of(r, "resume"));
+  resume(g.root, need_id(r, "resume"));
   return 0;
 }
 
@@ -225,7 +213,7 @@ int cmd_update(const Global& g, int argc, char** argv) {
       "mem-bw-schema", "Intel RDT memory bandwidth schema (not supported)", cxxopts::value<std::string>());
   cxxopts::ParseResult r;
   if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
-  std::string id = id_of(r, "update");
+  std::string id = need_id(r, "update");
   if (r.count("l3-cache-schema") || r.count("mem-bw-schema"))
     throw Error("--l3-cache-schema/--mem-bw-schema: Intel RDT is not supported by oci-rt", ENOTSUP);
   spec::Resources res;
@@ -286,7 +274,7 @@ int cmd_events(const Global& g, int argc, char** argv) {
                      cxxopts::value<std::string>()->default_value("5s"))("stats", "print the stats once and exit");
   cxxopts::ParseResult r;
   if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
-  std::string id = id_of(r, "events");
+  std::string id = need_id(r, "events");
   int ms = parse_duration_ms(r["interval"].as<std::string>());
   if (r.count("stats")) {
     out(stats_event(g.root, id) + "\n");

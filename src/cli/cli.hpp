@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <cxxopts.hpp>
+
 namespace ocirt::cli {
 
 struct Global {
@@ -27,6 +29,11 @@ int cmd_resume(const Global& g, int argc, char** argv);
 int cmd_ps(const Global& g, int argc, char** argv);
 int cmd_update(const Global& g, int argc, char** argv);
 int cmd_events(const Global& g, int argc, char** argv);
+
+// Parses argv with opts (adding -h/--help); prints the help and returns false for --help.
+bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help);
+// The "id" positional, or an error naming the command.
+std::string need_id(const cxxopts::ParseResult& r, const char* cmd);
 
 // Writes all of s to stdout (no iostreams).
 void out(const std::string& s);

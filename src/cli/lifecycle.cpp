@@ -10,9 +10,7 @@
 #include "src/cli/cli.hpp"
 
 namespace ocirt::cli {
-namespace {
 
-// Parses argv with opts; prints help and returns false for --help.
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help) {
   opts.add_options()("h,help", "show this help");
   opts.custom_help("[options]");
@@ -29,6 +27,9 @@ std::string need_id(const cxxopts::ParseResult& r, const char* cmd) {
   if (!r.count("id")) throw Error(std::string(cmd) + ": a container id is required", EINVAL);
   return r["id"].as<std::string>();
 }
+
+namespace {
+
 
 void add_create_options(cxxopts::Options& o) {
   o.add_options()("b,bundle", "path to the bundle directory", cxxopts::value<std::string>()->default_value("."))(

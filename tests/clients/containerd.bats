@@ -4,6 +4,7 @@
 # busybox image is a local OCI archive (podman save of the imported rootfs), no network.
 
 load ../integration/helpers
+load clients
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -68,13 +69,6 @@ cr() {
   c run --runc-binary "$(binary "$rt")" --runc-root "$CS/root-$rt" "$@"
 }
 
-both() {
-  local rt
-  for rt in ocirt runc; do
-    echo "# runtime $rt"
-    "$1" "$rt" || { echo "failed with $rt"; return 1; }
-  done
-}
 
 img=localhost/ocirt-bb:latest
 cg() { echo "/$CGP/$1"; }

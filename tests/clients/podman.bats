@@ -5,6 +5,7 @@
 # after this run (removed at the end); tests/run.sh runs this file in a private mount namespace.
 
 load ../integration/helpers
+load clients
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -66,14 +67,6 @@ pr() {
   podman --runtime "$rt" run --cgroup-parent "$PARENT" "$@"
 }
 
-# both FN: run scenario FN for oci-rt, then for runc
-both() {
-  local rt
-  for rt in ocirt runc; do
-    echo "# runtime $rt"
-    "$1" "$rt" || { echo "failed with $rt"; return 1; }
-  done
-}
 
 img=localhost/ocirt-bb:latest
 
