@@ -173,6 +173,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   try {
     cgroups::Manager::create(plan);
     cgroups::Manager cgm(plan.leaves);
+    rec.cgroup_freeze_file = cgm.freeze_file();
     {
       static const spec::Resources no_resources;
       static const std::vector<spec::Device> no_devices;

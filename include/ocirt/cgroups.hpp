@@ -68,6 +68,8 @@ class Manager {
   // pause/resume: waits until the kernel reports the cgroup frozen (or thawed).
   void freeze(bool frozen) const;
   bool frozen() const;
+  // The file whose content says frozen: v1 freezer.state or v2 cgroup.freeze ("" if none).
+  std::string freeze_file() const;
   bool can_freeze() const;
   std::vector<pid_t> pids() const;
   // Signal every process in the cgroup (the init included).

@@ -25,6 +25,7 @@ struct Record {
   std::map<std::string, std::string> annotations;
   std::vector<std::string> cgroup_leaves;   // absolute dirs the container is placed in
   std::vector<std::string> cgroup_created;  // dirs we create (removed on delete), parents first
+  std::string cgroup_freeze_file;           // freezer.state (v1) or cgroup.freeze (v2): paused?
   std::vector<spec::Hook> poststart, poststop;
 };
 

@@ -393,6 +393,12 @@ bool Manager::frozen() const {
   return false;
 }
 
+std::string Manager::freeze_file() const {
+  if (const Leaf* f = find("freezer"); f && !f->h->v2) return f->dir + "/freezer.state";
+  if (const Leaf* l = v2_leaf()) return l->dir + "/cgroup.freeze";
+  return "";
+}
+
 void Manager::freeze(bool on) const {
   struct timespec ts = {0, 1000000};
   if (const Leaf* f = find("freezer"); f && !f->h->v2) {

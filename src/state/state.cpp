@@ -95,6 +95,10 @@ std::string to_json(const Record& r) {
   write_annotations(w, r.annotations);
   write_strings(w, "cgroupLeaves", r.cgroup_leaves);
   write_strings(w, "cgroupCreated", r.cgroup_created);
+  if (!r.cgroup_freeze_file.empty()) {
+    w.Key("cgroupFreezeFile");
+    w.String(r.cgroup_freeze_file.c_str(), static_cast<rapidjson::SizeType>(r.cgroup_freeze_file.size()));
+  }
   write_hooks(w, "poststart", r.poststart);
   write_hooks(w, "poststop", r.poststop);
   w.EndObject();
@@ -120,6 +124,7 @@ Record from_json(const std::string& text) {
   r.annotations = json::string_map(d, "annotations");
   r.cgroup_leaves = json::strings(d, "cgroupLeaves");
   r.cgroup_created = json::strings(d, "cgroupCreated");
+  r.cgroup_freeze_file = json::str(d, "cgroupFreezeFile");
   auto hooks = [&](const char* key) {
     std::vector<spec::Hook> out;
     json::each(d, key, [&](const json::Value& h) {
@@ -140,7 +145,16 @@ std::string derive_status(const Record& r, int dirfd) {
   if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return "stopped";
   if (r.status == "creating") return "creating";
   if (::faccessat(dirfd, kFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return "created";
-  if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) return "paused";
+  // the file recorded at create: one read, no layout detection (callers poll `state`)
+  if (!r.cgroup_freeze_file.empty()) {
+    std::string v;
+    bool v1 = r.cgroup_freeze_file.size() >= 13 &&
+              r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
+    if (sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0))
+      return "paused";
+  } else if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) {
+    return "paused";
+  }
   return "running";
 }
 
