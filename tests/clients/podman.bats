@@ -39,6 +39,8 @@ EOF
   # podman puts conmon in <hierarchy>/libpod_parent/conmon whatever the parent: remove it at
   # the end unless it was there before
   export HAD_LIBPOD=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1)
+  # conmon runs oci-rt with its default root: its seccomp cache is made there
+  export HAD_SCCACHE=$(ls -d /run/oci-rt/.seccomp-cache 2>/dev/null)
   tar -C "$TEMPLATE/rootfs" -cf "$PT/rootfs.tar" .
   podman import "$PT/rootfs.tar" localhost/ocirt-bb:latest >/dev/null
 }
@@ -47,6 +49,7 @@ teardown_file() {
   podman rm -a -f -t 0 >/dev/null 2>&1 || true
   podman rmi -a -f >/dev/null 2>&1 || true
   rm -rf "$PT" "$PRUN"
+  [ -n "$HAD_SCCACHE" ] || rm -rf /run/oci-rt/.seccomp-cache
   local d
   local extra=""
   [ -n "$HAD_LIBPOD" ] || extra="-o -name libpod_parent"
