@@ -3,8 +3,10 @@
 runc), side by side on the same busybox bundle running /bin/true. Rounds are shuffled so that
 load from the rest of the machine falls on all runtimes alike. For each runtime and mode it
 prints the median wall time, the median CPU time (user+sys of the runtime and the container,
-from wait4) and both as ratios to oci-rt. Modes: `run` (one `run` at a time) and `lifecycle`
-(create, start, wait for stopped, delete). Run it through bench.sh (root, private mount ns).
+from wait4) and both as ratios to oci-rt. Modes: `run` (one `run` at a time), `lifecycle`
+(create, start, wait for stopped, delete) and `floor` (the smallest
+linux.resources.memory.limit, swap included, with which `run` still succeeds three times in a
+row, found by bisection to a page). Run it through bench.sh (root, private mount ns).
 """
 import argparse, json, os, random, resource, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -51,10 +53,48 @@ def one_lifecycle(rt, root, bundle, cid):
     ok = spawn([rt, "--root", root, "delete", "--force", cid])[0] == 0 and ok
     return ok, time.perf_counter() - t0, cpu_of_children() - c0
 
+def run_ok(rt, root, bundle, cid):
+    ok = spawn([rt, "--root", root, "run", "--bundle", bundle, cid])[0] == 0
+    spawn([rt, "--root", root, "delete", "--force", cid])  # whatever a failed start left
+    return ok
+
+def floor(rts, bundle, state):
+    """Per runtime: the smallest memory limit (bytes) at which run succeeds 3 times in a row."""
+    base = json.load(open(os.path.join(bundle, "config.json")))
+    base["root"]["path"] = os.path.abspath(os.path.join(bundle, base["root"]["path"]))
+    print(f"\n== floor: smallest linux.resources.memory.limit (= swap) at which `run` works 3 times")
+    print(f"{'runtime':<10} {'floor_KiB':>10} {'probes':>7}")
+    for name, path in rts:
+        b = os.path.join(state, "floor-" + name)
+        os.makedirs(b, exist_ok=True)
+        root = os.path.join(state, name)
+        probes = 0
+        def works(limit):
+            nonlocal probes
+            probes += 1
+            cfg = json.loads(json.dumps(base))
+            cfg.setdefault("linux", {}).setdefault("resources", {})["memory"] = {"limit": limit, "swap": limit}
+            with open(os.path.join(b, "config.json"), "w") as f:
+                json.dump(cfg, f)
+            return all(run_ok(path, root, b, f"f{os.getpid()}-{probes}-{i}") for i in range(3))
+        lo, hi = 0, 64 << 20  # lo fails (nothing runs in 0 bytes), hi is checked
+        if not works(hi):
+            print(f"{name:<10} {'>65536':>10} {probes:>7}")
+            continue
+        while hi - lo > 4096:
+            mid = (lo + hi) // 2 // 4096 * 4096
+            if mid <= lo:
+                break
+            if works(mid):
+                hi = mid
+            else:
+                lo = mid
+        print(f"{name:<10} {hi // 1024:>10} {probes:>7}")
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=50, help="containers per runtime and mode")
-    ap.add_argument("-m", default="run,lifecycle", help="modes: run,lifecycle")
+    ap.add_argument("-m", default="run,lifecycle", help="modes: run,lifecycle,floor")
     ap.add_argument("-s", type=int, default=1, help="shuffle seed")
     ap.add_argument("--bundle", required=True)
     ap.add_argument("-v", "--verbose", action="store_true", help="show the runtimes' errors")
@@ -70,6 +110,9 @@ def main():
     failed = 0
     try:
         for mode in a.m.split(","):
+            if mode == "floor":
+                floor(rts, a.bundle, state)
+                continue
             fn = one_run if mode == "run" else one_lifecycle
             res = {name: {"wall": [], "cpu": [], "fail": 0} for name, _ in rts}
             for _ in range(2):  # warm up the page cache

@@ -13,3 +13,12 @@ load helpers
   # the cgroup mask for crun lived only in the benchmark's private mount namespace
   ! grep -q cgroup.controllers /proc/self/mountinfo
 }
+
+@test "contrib/bench -m floor finds a memory floor for every runtime and leaves nothing behind" {
+  run timeout 180 "$REPO/contrib/bench/bench.sh" -m floor
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"== floor:"* ]]
+  echo "$output" | grep -qE '^oci-rt +[0-9]+ +[0-9]+$'
+  ! echo "$output" | grep -qE '>65536'
+  [ -z "$(find /sys/fs/cgroup -maxdepth 2 -name 'f[0-9]*-*' 2>/dev/null)" ]
+}
