@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
 
 namespace ocirt::cgroups {
@@ -93,7 +94,7 @@ class Manager {
     const Hierarchy* h = nullptr;
   };
   std::vector<Leaf> leaves_;
-  int oom_fd_ = -1, oom_watch_ = -1;
+  Fd oom_fd_;  // the OOM notification fd, when asked for
   uint64_t oom_kills_ = 0;
   const Leaf* find(std::string_view controller) const;
   const Leaf* v2_leaf() const;

@@ -482,7 +482,7 @@ void Manager::signal_all(int sig) const {
 }
 
 int Manager::oom_fd() {
-  if (oom_fd_ >= 0) return oom_fd_;
+  if (oom_fd_) return oom_fd_.get();
   const Leaf* m = find("memory");
   if (!m) return -1;
   if (!m->h->v2) {
@@ -490,27 +490,26 @@ int Manager::oom_fd() {
     Fd ctl(::open((m->dir + "/memory.oom_control").c_str(), O_RDONLY | O_CLOEXEC));
     if (!efd || !ctl) return -1;
     put(m->dir, "cgroup.event_control", std::to_string(efd.get()) + " " + std::to_string(ctl.get()), "events: OOM notification");
-    oom_fd_ = efd.release();
-    return oom_fd_;
+    oom_fd_ = std::move(efd);
+    return oom_fd_.get();
   }
   Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!in) return -1;
-  oom_watch_ = ::inotify_add_watch(in.get(), (m->dir + "/memory.events").c_str(), IN_MODIFY);
-  if (oom_watch_ < 0) return -1;
+  if (::inotify_add_watch(in.get(), (m->dir + "/memory.events").c_str(), IN_MODIFY) < 0) return -1;
   oom_kills_ = keyed(get(m->dir, "memory.events"), "oom_kill");
-  oom_fd_ = in.release();
-  return oom_fd_;
+  oom_fd_ = std::move(in);
+  return oom_fd_.get();
 }
 
 bool Manager::oom_happened() {
   const Leaf* m = find("memory");
-  if (oom_fd_ < 0 || !m) return false;
+  if (!oom_fd_ || !m) return false;
   char buf[4096];
   if (!m->h->v2) {
     uint64_t n = 0;
-    return ::read(oom_fd_, &n, sizeof n) == sizeof n && n > 0 && exists(m->dir);
+    return ::read(oom_fd_.get(), &n, sizeof n) == sizeof n && n > 0 && exists(m->dir);
   }
-  while (::read(oom_fd_, buf, sizeof buf) > 0) {
+  while (::read(oom_fd_.get(), buf, sizeof buf) > 0) {
   }
   uint64_t k = keyed(get(m->dir, "memory.events"), "oom_kill");
   bool more = k > oom_kills_;

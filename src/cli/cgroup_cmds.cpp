@@ -13,6 +13,7 @@
 #include "ocirt/container.hpp"
 #include "ocirt/error.hpp"
 #include "src/cli/cli.hpp"
+#include "src/linux/util.hpp"
 
 namespace ocirt::cli {
 namespace {
@@ -129,12 +130,7 @@ int cmd_ps(const Global& g, int argc, char** argv) {
   }
   ::close(p[1]);
   std::string text;
-  char buf[8192];
-  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, n);
-  }
+  sys::read_all(p[0], text);
   ::close(p[0]);
   int st = 0;
   while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
@@ -219,15 +215,15 @@ int cmd_update(const Global& g, int argc, char** argv) {
   spec::Resources res;
   if (r.count("resources")) {
     std::string file = r["resources"].as<std::string>(), text;
-    int fd = file == "-" ? 0 : ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw_errno("--resources: open " + file);
-    char buf[8192];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_errno("--resources: read " + file);
-      text.append(buf, n);
+    if (file == "-") {
+      if (!sys::read_all(0, text)) throw_errno("--resources: read standard input");
+    } else {
+      try {
+        text = sys::read_file(file);
+      } catch (const Error& e) {
+        throw Error(std::string("--resources: ") + e.what(), e.err());
+      }
     }
-    if (fd) ::close(fd);
     res = spec::load_resources(text);
   }
   auto bytes = [&](const char* flag) {

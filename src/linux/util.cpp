@@ -25,7 +25,7 @@ void throw_errno(const std::string& step, int err) {
 
 namespace sys {
 
-static bool read_fd(int fd, std::string& out) {
+bool read_all(int fd, std::string& out) {
   char buf[8192];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -43,7 +43,7 @@ bool try_read_file(const std::string& path, std::string& out) {
     throw_errno("open " + path);
   }
   out.clear();
-  if (!read_fd(fd.get(), out)) throw_errno("read " + path);
+  if (!read_all(fd.get(), out)) throw_errno("read " + path);
   return true;
 }
 
