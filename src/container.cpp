@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <termios.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -98,10 +97,26 @@ Prepared prepare(const CreateOptions& o, bool hold_console = false) {
   return p;
 }
 
+// The state's "owner": the host's /etc/passwd name of our euid, else the number. Read directly
+// (as runc's user.LookupUid does): the binary is static, and glibc's NSS would dlopen modules.
 std::string owner_name() {
-  uid_t uid = ::geteuid();
-  if (struct passwd* pw = ::getpwuid(uid)) return pw->pw_name;
-  return std::to_string(uid);
+  const std::string uid = std::to_string(::geteuid());
+  std::string passwd;
+  try {
+    if (!sys::try_read_file("/etc/passwd", passwd)) return uid;
+  } catch (const Error&) {
+    return uid;
+  }
+  for (size_t at = 0; at < passwd.size();) {
+    size_t end = passwd.find('\n', at);
+    if (end == std::string::npos) end = passwd.size();
+    std::string_view line(passwd.data() + at, end - at);  // name:x:uid:gid:...
+    size_t c1 = line.find(':'), c2 = c1 == line.npos ? line.npos : line.find(':', c1 + 1);
+    size_t c3 = c2 == line.npos ? line.npos : line.find(':', c2 + 1);
+    if (c3 != line.npos && c1 > 0 && line.substr(c2 + 1, c3 - c2 - 1) == uid) return std::string(line.substr(0, c1));
+    at = end + 1;
+  }
+  return uid;
 }
 
 // Undo everything a container made: its processes, cgroups, state dir. Idempotent.
