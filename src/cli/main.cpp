@@ -65,7 +65,8 @@ void setup_logging(const Global& g) {
   std::shared_ptr<spdlog::sinks::sink> sink;
   if (g.log.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
-    sink->set_pattern("oci-rt: %l: %v");
+    // UTC, though the pattern shows no time: a local-time formatter runs tzset() (reads /etc/localtime).
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("oci-rt: %l: %v", spdlog::pattern_time_type::utc));
   } else if (g.log_format == "json") {
     sink = std::make_shared<JsonFileSink>(g.log);
   } else {
@@ -143,6 +144,15 @@ int main(int argc, char** argv) {
   Global g;
   std::string command = cmd < argc ? argv[cmd] : "";
   try {
+    // Commands that put processes into containers run from a read-only bind of the binary
+    // (CVE-2019-5736): done first, before anything is opened (nothing leaks across the exec)
+    // and before any parsing (which the new image would only repeat).
+    if (command == "create" || command == "run" || command == "exec") ocirt::linux_::reexec_protected(argv);
+  } catch (const std::exception& e) {
+    dprintf(2, "oci-rt: %s\n", e.what());
+    return 1;
+  }
+  try {
     cxxopts::Options opts("oci-rt", "an OCI container runtime");
     opts.add_options()("root", "", cxxopts::value<std::string>()->default_value("/run/oci-rt"))(
         "log", "", cxxopts::value<std::string>()->default_value(""))(
@@ -169,9 +179,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    // Commands that put processes into containers run from a read-only bind of the binary
-    // (CVE-2019-5736); done before anything is opened, so nothing leaks across the exec.
-    if (command == "create" || command == "run" || command == "exec") ocirt::linux_::reexec_protected(argv);
     setup_logging(g);
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());

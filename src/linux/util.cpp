@@ -1,5 +1,6 @@
 #include "src/linux/util.hpp"
 
+#include <chrono>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/openat2.h>
@@ -131,11 +132,57 @@ Fd mkdir_in_root(int rootfd, std::string_view path, bool file, mode_t mode) {
   return mkdir_in_root_depth(rootfd, path, file, mode, 0);
 }
 
+// The common case of mkdir_in_root: the nearest existing ancestor is resolved in the root
+// (deepest first) and the missing components are made below it, each opened with O_NOFOLLOW
+// relative to the one before, so nothing is resolved outside the root and each step costs two
+// syscalls instead of a walk from the root. Any surprise (a dangling symlink or a racing creator
+// gives EEXIST, a ".." in the path, any error) returns an empty Fd, having made nothing or only
+// fresh directories, and the caller walks component by component instead.
+static Fd create_below_existing(int rootfd, std::string_view path, bool file, mode_t mode) {
+  std::vector<std::string_view> parts;
+  for (size_t i = 0; i < path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view c = path.substr(i, j - i);
+    if (c == "..") return {};
+    if (!c.empty() && c != ".") parts.push_back(c);
+    i = j + 1;
+  }
+  if (parts.empty()) return {};
+  size_t have = parts.size() - 1;  // parts[0, have) exist
+  Fd cur;
+  for (; have > 0; --have) {
+    std::string prefix(parts[0].data(), parts[have - 1].data() + parts[have - 1].size() - parts[0].data());
+    int fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+    if (fd >= 0) {
+      cur.reset(fd);
+      break;
+    }
+    if (fd != -ENOENT) return {};
+  }
+  for (size_t i = have; i < parts.size(); ++i) {
+    const int dir = cur ? cur.get() : rootfd;
+    const std::string name(parts[i]);
+    if (i + 1 == parts.size() && file) {
+      Fd f(::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!f) return {};
+      return Fd(::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    }
+    if (::mkdirat(dir, name.c_str(), mode) < 0) return {};
+    Fd next(::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC));
+    if (!next) return {};
+    cur = std::move(next);
+  }
+  return cur;
+}
+
 static Fd mkdir_in_root_depth(int rootfd, std::string_view path, bool file, mode_t mode, int depth) {
   if (depth > 40) throw_errno("resolve " + std::string(path) + " in the rootfs", ELOOP);
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0) return Fd(fd);
   if (fd != -ENOENT) throw_errno("resolve " + std::string(path) + " in the rootfs", -fd);
+  if (depth == 0)
+    if (Fd made = create_below_existing(rootfd, path, file, mode)) return made;
   // Walk component by component, creating what is missing; each step is resolved in the root.
   Fd cur(::dup(rootfd));
   size_t i = 0;
@@ -246,13 +293,19 @@ void close_fds_except(std::vector<int> keep) {
 }
 
 std::string now_rfc3339() {
+  // Calendar arithmetic from <chrono>, not gmtime_r/strftime: glibc's first time conversion of a
+  // process runs tzset(), which opens and parses /etc/localtime even for UTC.
+  using namespace std::chrono;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
+  const sys_seconds t{seconds{ts.tv_sec}};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
   char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ", static_cast<int>(ymd.year()),
+           static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+           static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()), ts.tv_nsec);
   return buf;
 }
 
