@@ -12,6 +12,8 @@ bool exists(const std::string& path);
 // Write value to dir/file; an error names the config field, the file and the errno.
 void put(const std::string& dir, const char* file, const std::string& value, const std::string& field);
 void put(const std::string& dir, const std::string& file, const std::string& value, const std::string& field);
+// One open, one write per value (the kernel takes each write as one rule: devices.allow).
+void put_each(const std::string& dir, const char* file, const std::vector<std::string>& values, const std::string& field);
 // Read dir/file; "" if it does not exist or cannot be read.
 std::string get(const std::string& dir, const std::string& file);
 uint64_t get_u64(const std::string& dir, const std::string& file);  // "max" -> UINT64_MAX

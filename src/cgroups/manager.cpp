@@ -28,15 +28,27 @@ bool exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-void put(const std::string& dir, const std::string& file, const std::string& value, const std::string& field) {
+static void write_values(const std::string& dir, const std::string& file, const std::string* values, size_t count,
+                         const std::string& field) {
   std::string path = dir + "/" + file;
   Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  ssize_t n = fd ? ::write(fd.get(), value.data(), value.size()) : -1;
-  if (n < 0) {
-    int e = errno;
-    std::string why = e == ENOENT ? "this kernel has no " + file : std::string(strerror(e));
-    throw Error(field + ": write \"" + value + "\" to " + path + ": " + why, e);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string& value = values[i];
+    ssize_t n = fd ? ::write(fd.get(), value.data(), value.size()) : -1;
+    if (n < 0) {
+      int e = errno;
+      std::string why = e == ENOENT ? "this kernel has no " + file : std::string(strerror(e));
+      throw Error(field + ": write \"" + value + "\" to " + path + ": " + why, e);
+    }
   }
+}
+
+void put(const std::string& dir, const std::string& file, const std::string& value, const std::string& field) {
+  write_values(dir, file, &value, 1, field);
+}
+
+void put_each(const std::string& dir, const char* file, const std::vector<std::string>& values, const std::string& field) {
+  write_values(dir, file, values.data(), values.size(), field);
 }
 
 void put(const std::string& dir, const char* file, const std::string& value, const std::string& field) {
@@ -524,9 +536,15 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
     try { m.freeze(false); } catch (const Error&) {}
   }
   struct timespec ts = {0, 1000000};
-  for (int round = 0; round < 2000; ++round) {  // up to ~2 s
+  // Leaves we made are emptied below only if rmdir says EBUSY (usually they are empty: the
+  // init has died and its pid namespace with it), so no cgroup.procs read per hierarchy. A
+  // leaf we did not make stays, but what is in it is killed.
+  std::vector<std::string> foreign;
+  for (auto& l : leaves)
+    if (std::find(created.begin(), created.end(), l) == created.end()) foreign.push_back(l);
+  for (int round = 0; !foreign.empty() && round < 2000; ++round) {  // up to ~2 s
     std::vector<pid_t> left;
-    for (auto& l : leaves) read_pids(l, left);
+    for (auto& l : foreign) read_pids(l, left);
     if (left.empty()) break;
     for (pid_t p : left) ::kill(p, SIGKILL);
     nanosleep(&ts, nullptr);
@@ -535,10 +553,11 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
     int tries = 0;
     while (::rmdir(it->c_str()) < 0) {
-      if (errno == ENOENT) break;
-      if (errno == EBUSY && tries == 0) {
-        // sub-cgroups made inside the container's (exec --cgroup, a manager in the container):
-        // kill what is in them and remove them, deepest first (only then: no readdir per delete)
+      const int e = errno;
+      if (e == ENOENT) break;
+      if (e == EBUSY && tries == 0) {
+        // processes left in it, or sub-cgroups made inside the container's (exec --cgroup, a
+        // manager in the container): kill what is in them and remove them, deepest first
         for (int round = 0; round < 2000; ++round) {
           std::vector<pid_t> left;
           read_pids_tree(*it, left);
@@ -548,8 +567,8 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
         }
         rmdir_children(*it);
       }
-      if (errno != EBUSY || ++tries > 1000) {
-        failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(errno) + ")";
+      if (e != EBUSY || ++tries > 1000) {
+        failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(e) + ")";
         break;
       }
       nanosleep(&ts, nullptr);

@@ -298,7 +298,9 @@ std::vector<std::string> Manager::apply(const spec::Resources& r, const std::vec
       };
       const std::string field = R + "devices";
       put(l->dir, st.allow_by_default ? "devices.allow" : "devices.deny", "a", field);
-      for (auto& x : st.exceptions) put(l->dir, st.allow_by_default ? "devices.deny" : "devices.allow", rule(x), field);
+      std::vector<std::string> rules;
+      for (auto& x : st.exceptions) rules.push_back(rule(x));
+      if (!rules.empty()) put_each(l->dir, st.allow_by_default ? "devices.deny" : "devices.allow", rules, field);
     } else if (const Leaf* v = v2_leaf(); v && System::get().layout == Layout::V2) {
       attach_device_filter(v->dir, device_filter(st));
     } else if (!r.devices.empty()) {

@@ -22,16 +22,15 @@ struct Node {
   gid_t gid;
 };
 
-void make_node(const InitContext& ctx, int rootfd, const Node& n, const std::string& where) {
-  auto slash = n.path.rfind('/');
-  std::string dir = n.path.substr(0, slash), name = n.path.substr(slash + 1);
-  Fd parent = sys::mkdir_in_root(rootfd, dir.empty() ? "/" : dir);
-  Fd pdir(::openat(parent.get(), ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (!pdir) throw_errno(where + ": open " + dir);
-  ::unlinkat(pdir.get(), name.c_str(), 0);  // a node of the same name in the image is replaced
+// Makes n.path's last component in `dir` (an O_PATH fd, usable by the *at calls). The umask is 0
+// here (setup_dev), so mknod gives the permissions asked for. In our own new /dev tmpfs (mode
+// 755, no set-gid) a node made by root is 0:0 already, so a 0:0 node needs no chown there.
+void make_node_in(const InitContext& ctx, int dir, const std::string& name, const Node& n, const std::string& where,
+                  bool in_new_dev) {
   if (ctx.new_userns) {
     // mknod is refused in a user namespace: bind the host's node onto an empty file.
-    Fd f(::openat(pdir.get(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+    ::unlinkat(dir, name.c_str(), 0);  // a node of the same name in the image is replaced
+    Fd f(::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!f) throw_errno(where + ": create " + n.path);
     Fd tree(::open_tree(AT_FDCWD, n.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (!tree) throw_errno(where + ": bind host " + n.path);
@@ -39,18 +38,36 @@ void make_node(const InitContext& ctx, int rootfd, const Node& n, const std::str
       throw_errno(where + ": bind " + n.path);
     return;
   }
-  if (::mknodat(pdir.get(), name.c_str(), n.type | (n.mode & 07777), makedev(n.major, n.minor)) < 0)
-    throw_errno(where + ": mknod " + n.path);
-  if (::fchownat(pdir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) < 0)
+  const dev_t dev = makedev(n.major, n.minor);
+  if (::mknodat(dir, name.c_str(), n.type | (n.mode & 07777), dev) < 0) {
+    // a node of the same name in the image is replaced
+    if (errno != EEXIST || ::unlinkat(dir, name.c_str(), 0) < 0 ||
+        ::mknodat(dir, name.c_str(), n.type | (n.mode & 07777), dev) < 0)
+      throw_errno(where + ": mknod " + n.path);
+  }
+  if (!(in_new_dev && n.uid == 0 && n.gid == 0) && ::fchownat(dir, name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) < 0)
     throw_errno(where + ": chown " + n.path);
-  // mknod applies the umask; the mode asked for is the mode we set
-  if (::fchmodat(pdir.get(), name.c_str(), n.mode & 07777, 0) < 0) throw_errno(where + ": chmod " + n.path);
+  // the kernel may drop set-id bits at creation (and chown drops them): set those explicitly
+  if ((n.mode & 07000) && ::fchmodat(dir, name.c_str(), n.mode & 07777, 0) < 0) throw_errno(where + ": chmod " + n.path);
 }
+
+void make_node(const InitContext& ctx, int rootfd, const Node& n, const std::string& where) {
+  auto slash = n.path.rfind('/');
+  std::string dir = n.path.substr(0, slash), name = n.path.substr(slash + 1);
+  Fd parent = sys::mkdir_in_root(rootfd, dir.empty() ? "/" : dir);
+  make_node_in(ctx, parent.get(), name, n, where, false);
+}
+
+struct UmaskZero {
+  mode_t old = ::umask(0);
+  ~UmaskZero() { ::umask(old); }
+};
 
 }  // namespace
 
 void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs) {
   const auto& cfg = *ctx.cfg;
+  UmaskZero umask0;
   std::vector<std::string> configured;
   if (cfg.linux) {
     for (size_t i = 0; i < cfg.linux->devices.size(); ++i) {
@@ -68,14 +85,12 @@ void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs) {
       {"/dev/full", S_IFCHR, 1, 7, 0666, 0, 0},    {"/dev/random", S_IFCHR, 1, 8, 0666, 0, 0},
       {"/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0}, {"/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0},
   };
+  Fd ddir = sys::mkdir_in_root(rootfd, "/dev");
   for (auto& n : defaults) {
     bool overridden = false;
     for (auto& c : configured) overridden |= c == n.path;
-    if (!overridden) make_node(ctx, rootfd, n, "default device");
+    if (!overridden) make_node_in(ctx, ddir.get(), n.path.substr(5), n, "default device", true);
   }
-  Fd dev = sys::mkdir_in_root(rootfd, "/dev");
-  Fd ddir(::openat(dev.get(), ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (!ddir) throw_errno("open /dev");
   static const std::pair<const char*, const char*> links[] = {
       {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},

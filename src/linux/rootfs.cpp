@@ -143,10 +143,16 @@ void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, c
     return;
   }
   if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", fl, "mode=755") < 0) throw_errno("mount tmpfs on " + dest);
+  // The tmpfs is new and empty: its directories are made and opened relative to its root, with
+  // no resolution in the rootfs per hierarchy.
+  Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
+  if (top.get() < 0) throw_errno("reopen " + dest, -top.release());
   for (size_t i = 0; i < sys.hierarchies.size(); ++i) {
     const auto& h = sys.hierarchies[i];
     std::string name = h.v2 ? "unified" : h.mount.substr(h.mount.rfind('/') + 1);
-    Fd sub = sys::mkdir_in_root(rootfd, dest + "/" + name);
+    if (::mkdirat(top.get(), name.c_str(), 0755) < 0) throw_errno("create " + dest + "/" + name);
+    Fd sub(::openat(top.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC));
+    if (!sub) throw_errno("open " + dest + "/" + name);
     if (cgns) {
       std::string opts = h.v2 ? "" : h.controllers;
       if (::mount("cgroup", fd_path(sub.get()).c_str(), h.v2 ? "cgroup2" : "cgroup", f.flags, opts.c_str()) < 0)
@@ -156,23 +162,17 @@ void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, c
     }
     // co-mounted controllers get their usual symlinks (cpu -> cpu,cpuacct)
     if (!h.v2 && h.controllers.find(',') != std::string::npos && h.controllers.rfind("name=", 0) != 0) {
-      Fd dir = sys::mkdir_in_root(rootfd, dest);
-      Fd real(::openat(dir.get(), ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
       size_t pos = 0;
       while (pos <= h.controllers.size()) {
         size_t c = h.controllers.find(',', pos);
         if (c == std::string::npos) c = h.controllers.size();
         std::string ctl = h.controllers.substr(pos, c - pos);
-        if (ctl != name && real) ::symlinkat(name.c_str(), real.get(), ctl.c_str());
+        if (ctl != name) ::symlinkat(name.c_str(), top.get(), ctl.c_str());
         pos = c + 1;
       }
     }
   }
-  if (f.flags & MS_RDONLY) {
-    Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
-    if (top.get() < 0) throw_errno("reopen " + dest, -top.release());
-    set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
-  }
+  if (f.flags & MS_RDONLY) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
 }
 
 void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idmapped_tree, bool& dev_tmpfs) {
