@@ -25,7 +25,8 @@ namespace ocirt::spec {
 namespace {
 
 // "/linux/namespaces/2/type" -> "linux.namespaces[2].type"
-std::string json_path(const rapidjson::Pointer& p) {
+template <class Pointer>
+std::string json_path(const Pointer& p) {
   std::string out;
   for (size_t i = 0; i < p.GetTokenCount(); ++i) {
     const auto& t = p.GetTokens()[i];
@@ -58,9 +59,16 @@ const char* type_name(const rapidjson::Value& v) {
   }
 }
 
+// The schema, parsed and compiled once per process. The holder is never destroyed (its memory
+// goes with the process), so exit does not walk the thousands of small objects of the compiled
+// form. (A memory pool for them was tried: RapidJSON's pointer appends then copy on every
+// realloc, 5x slower.)
+using SchemaDoc = rapidjson::SchemaDocument;
+using Validator = rapidjson::SchemaValidator;
+
 struct SchemaHolder {
   rapidjson::Document doc;
-  std::optional<rapidjson::SchemaDocument> schema;
+  std::optional<SchemaDoc> schema;
   SchemaHolder() {
     doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
     if (doc.HasParseError()) throw Error("internal: embedded config schema is not valid JSON");
@@ -69,8 +77,9 @@ struct SchemaHolder {
 };
 
 // Turn the validator's (schema pointer, keyword, document pointer) into a sentence.
+template <class Pointer>
 std::string describe(const rapidjson::Document& schema_doc, const rapidjson::Document& doc,
-                     const rapidjson::Pointer& sptr, const std::string& keyword, const rapidjson::Pointer& dptr) {
+                     const rapidjson::Pointer& sptr, const std::string& keyword, const Pointer& dptr) {
   std::string path = json_path(dptr);
   const rapidjson::Value* sub = sptr.Get(schema_doc);
   const rapidjson::Value* val = dptr.Get(doc);
@@ -139,8 +148,8 @@ void validate_schema(const std::string& text) {
 }
 
 void validate_schema(const rapidjson::Document& doc) {
-  static SchemaHolder holder;
-  rapidjson::SchemaValidator v(*holder.schema);
+  static SchemaHolder& holder = *new SchemaHolder;
+  Validator v(*holder.schema);
   if (!doc.Accept(v)) {
     rapidjson::StringBuffer sb;
     v.GetInvalidSchemaPointer().StringifyUriFragment(sb);
