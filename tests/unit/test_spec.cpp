@@ -67,6 +67,25 @@ TEST_CASE("schema errors name the JSON path") {
   CHECK(error_of("{").rfind("config.json: invalid JSON at offset", 0) == 0);
 }
 
+// The schema is cut down to what the instance reaches before it is compiled (validate.cpp):
+// a definition used at several places keeps the keys of all of them, an array's items the keys
+// of every element, and what is absent everywhere is still required where the schema says so.
+TEST_CASE("the schema cut for an instance still checks every field it has") {
+  std::string hooks = R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "hooks": {
+      "prestart": [{"path": "/a", "args": ["a"]}],
+      "poststart": [{"path": "/b"}, {"path": "/c", "timeout": "x"}]}})";
+  CHECK(error_of(hooks) == "hooks.poststart[1].timeout: must be of type integer, not string");
+  std::string mounts = R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "mounts": [
+      {"destination": "/a", "type": "tmpfs"}, {"destination": "/b", "options": "ro"}]})";
+  CHECK(error_of(mounts) == "mounts[1].options: must be of type array, not string");
+  CHECK(error_of(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "mounts": [{"type": "tmpfs"}]})") ==
+        "mounts[0].destination: required field is missing");
+  CHECK(error_of(base("", R"(, "resources": {"memory": {"limit": 1}, "cpu": {"shares": -1}})")) ==
+        "linux.resources.cpu.shares: -1 is out of range (minimum 0)");
+  CHECK(error_of(base("", R"(, "sysctl": {"a": 1})")) == "linux.sysctl.a: must be of type string, not integer");
+  CHECK(error_of(base("", R"(, "resources": 5)")) == "linux.resources: must be of type object, not integer");
+}
+
 TEST_CASE("semantic errors name the JSON path") {
   CHECK(error_of(base("", "", R"([{"type": "pid"}, {"type": "pid"}])")) ==
         R"(linux.namespaces[1].type: duplicate namespace "pid")");
