@@ -1,5 +1,5 @@
 #!/bin/sh
-# contrib/bench/bench.sh [-n N] [-m run,lifecycle,floor]: oci-rt against crun and runc (whichever
+# contrib/bench/bench.sh [-n N] [-m run,lifecycle,floor] [--seccomp PROFILE]: oci-rt against crun and runc (whichever
 # are installed) on one busybox bundle. Needs root. Runs in a private mount namespace with the
 # state on a tmpfs; there, and only there, an empty file covers the hybrid cgroup2
 # cgroup.controllers so that crun 1.8 (which refuses hybrid hosts) can run at all.

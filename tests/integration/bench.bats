@@ -22,3 +22,13 @@ load helpers
   ! echo "$output" | grep -qE '>65536'
   [ -z "$(find /sys/fs/cgroup -maxdepth 2 -name 'f[0-9]*-*' 2>/dev/null)" ]
 }
+
+@test "contrib/bench --seccomp runs podman's profile (converted to linux.seccomp) and prints its cost" {
+  [ -f /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (containers-common)"
+  run timeout 120 "$REPO/contrib/bench/bench.sh" -n 2 -m run --seccomp /usr/share/containers/seccomp.json
+  [ "$status" -eq 0 ]
+  echo "$output" | grep -qE '^bench: --seccomp .*: [0-9]+ rules, [0-9]+ syscall names, architectures SCMP_ARCH_X86_64,'
+  echo "$output" | grep -qE '^oci-rt\+sc +2 +0 '
+  echo "$output" | grep -qE '^  oci-rt +[-+][0-9.]+ ms'
+  [[ "$output" == *"bench: all containers ran"* ]]
+}
