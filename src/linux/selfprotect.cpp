@@ -3,10 +3,11 @@
 // through /proc/PID/exe and overwrite it once it stops running. Defence: the processes that
 // create containers run from a detached, read-only bind mount of the binary, so every
 // /proc/PID/exe of ours that a container can reach refers to a read-only mount nobody can
-// remount (it is in no mount namespace). One open_tree + mount_setattr + fexecve; no copy.
+// remount (it is in no mount namespace). One open_tree + mount_setattr + execveat; no copy.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
@@ -32,11 +33,9 @@ void reexec_protected(char** argv) {
   ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &ro, sizeof ro) < 0)
     throw_errno("protect the runtime binary: make the bind read-only");
-  std::string path = "/proc/self/fd/" + std::to_string(tree.get());
-  Fd exe(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!exe) throw_errno("protect the runtime binary: open the read-only copy");
-  ::fexecve(exe.get(), argv, environ);
-  throw_errno("protect the runtime binary: fexecve");
+  // execveat takes the O_PATH fd of the detached tree itself (no reopen through /proc)
+  ::syscall(SYS_execveat, tree.get(), "", argv, environ, AT_EMPTY_PATH);
+  throw_errno("protect the runtime binary: execveat");
 }
 
 }  // namespace ocirt::linux_
