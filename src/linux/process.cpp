@@ -177,6 +177,7 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
         throw Error(std::string("process.oomScoreAdj: ") + e.what(), e.err());
       }
     }
+    sync::expect(s.sync.get(), sync::Type::Ready, "wait for the container process");
     if (hooks.on_clone) hooks.on_clone(s.pid);
     sync::send(s.sync.get(), sync::Type::Go, s.pid);
     for (;;) {

@@ -21,6 +21,7 @@ enum class Type : uint32_t {
   ConsoleFd,       // child -> parent: the pty master (SCM_RIGHTS), text: the pty name
   ConsoleDone,     // parent -> child: the master went to --console-socket
   Error,           // child -> parent: step + errno + text
+  Ready,           // child -> parent: own scratch memory touched; move me into the cgroup now
 };
 
 struct Message {
