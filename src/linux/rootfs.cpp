@@ -322,12 +322,17 @@ void finish_rootfs(const InitContext& ctx) {
       if (fd == -ENOENT) continue;
       if (fd < 0) throw_errno("linux.readonlyPaths: " + path, -fd);
       Fd f(fd);
-      MountFlags ro;
-      ro.flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-      bind_onto(f.get(), "", f.get(), true, ro, "linux.readonlyPaths: " + path);
-      Fd top(sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW));
-      if (top.get() >= 0) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, true, "linux.readonlyPaths: " + path);
+      // A recursive clone of the path, made read-only all through and nosuid/nodev/noexec at
+      // its top while still detached, then put over the path.
+      const std::string what = "linux.readonlyPaths: " + path;
+      Fd tree(::open_tree(f.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+      if (!tree) throw_errno(what + ": open_tree");
+      set_attr(tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0, false, what);
+      set_attr(tree.get(), MOUNT_ATTR_RDONLY, 0, 0, true, what);
+      if (::move_mount(tree.get(), "", f.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        throw_errno(what + ": move_mount");
     }
+    Fd null_dev;  // the container's /dev/null, checked once, for every masked file
     for (auto& path : cfg.linux->masked_paths) {
       int fd = sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
       if (fd == -ENOENT) continue;  // absent paths are skipped (e.g. /proc/kcore on some kernels)
@@ -344,18 +349,20 @@ void finish_rootfs(const InitContext& ctx) {
         if (::move_mount(mnt.get(), "", f.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
           throw_errno("linux.maskedPaths: mount over " + path);
       } else {
-        // /dev/null of the container, resolved inside it (never a host node through a symlink)
-        int nul = sys::open_in_root(root.get(), "/dev/null", O_PATH | O_NOFOLLOW);
-        if (nul < 0) throw_errno("linux.maskedPaths: /dev/null", -nul);
-        Fd n(nul);
-        // CVE-2025-31133: the container may have replaced /dev/null (a symlink to a procfs
-        // file, a regular file): only the real null device may cover a masked path.
-        struct stat ns;
-        if (::fstat(n.get(), &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
-          throw Error("linux.maskedPaths: /dev/null in the container is not the null device; refusing to mask " + path,
-                      EPERM);
+        if (!null_dev) {
+          // /dev/null of the container, resolved inside it (never a host node through a symlink)
+          int nul = sys::open_in_root(root.get(), "/dev/null", O_PATH | O_NOFOLLOW);
+          if (nul < 0) throw_errno("linux.maskedPaths: /dev/null", -nul);
+          null_dev.reset(nul);
+          // CVE-2025-31133: the container may have replaced /dev/null (a symlink to a procfs
+          // file, a regular file): only the real null device may cover a masked path.
+          struct stat ns;
+          if (::fstat(null_dev.get(), &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3))
+            throw Error("linux.maskedPaths: /dev/null in the container is not the null device; refusing to mask " + path,
+                        EPERM);
+        }
         MountFlags none;
-        bind_onto(n.get(), "", f.get(), false, none, "linux.maskedPaths: " + path);
+        bind_onto(null_dev.get(), "", f.get(), false, none, "linux.maskedPaths: " + path);
       }
     }
     if (!cfg.linux->rootfs_propagation.empty()) {

@@ -178,6 +178,15 @@ load helpers
   [[ "$output" == *" /proc/sys ro,"* ]]
 }
 
+@test "readonly paths are read-only all through: a mount below one is read-only too, and nosuid,nodev,noexec at the top" {
+  cfg '.root.readonly = false | .mounts += [{"destination": "/mnt/ro/sub", "type": "tmpfs", "source": "tmpfs"}] | .linux.readonlyPaths += ["/mnt/ro"]'
+  args sh -c '(echo x > /mnt/ro/sub/f) 2>/dev/null && echo WROTE; grep -E " /mnt/ro(/sub)? " /proc/self/mountinfo'
+  run_ctr
+  [[ "$output" != *WROTE* ]]
+  echo "$output" | grep -E " /mnt/ro ro,nosuid,nodev,noexec"
+  echo "$output" | grep -E " /mnt/ro/sub ro[, ]"
+}
+
 @test "root.readonly false gives a writable root" {
   cfg '.root.readonly = false'
   args sh -c 'touch /newfile && echo ok'
