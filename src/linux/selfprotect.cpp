@@ -4,6 +4,8 @@
 // create containers run from a detached, read-only bind mount of the binary, so every
 // /proc/PID/exe of ours that a container can reach refers to a read-only mount nobody can
 // remount (it is in no mount namespace). One open_tree + mount_setattr + execveat; no copy.
+// On x86-64 src/cli/entry.cpp does this before glibc starts; reexec_protected() then finds the
+// binary protected and returns, or, if the early attempt failed, tries again and says why.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
