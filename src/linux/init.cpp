@@ -61,20 +61,16 @@ void apply_sysctl(const spec::Config& cfg) {
   ::_exit(code);
 }
 
-}  // namespace
-
-namespace {
 [[gnu::noinline]] void touch_stack(size_t bytes) {
   volatile char* buf = static_cast<volatile char*>(__builtin_alloca(bytes));
   for (size_t i = 0; i < bytes; i += 4096) buf[i] = 0;
 }
-}  // namespace
 
 // Before the parent moves us into the container's cgroup, the memory our own setup will write
 // is made ours: 32 KB of stack and 64 KB at the top of the heap (kept: no trim). Each page is
 // then charged to the runtime's cgroup, where the runtime's work belongs, not to the
 // container's limit (with it the smallest memory limit a container starts under went from
-// 232-260 KiB to 192 KiB; crun needs 220). The pages go with our image at exec.
+// 232-260 KiB to about 200 KiB; crun needs about 220). The pages go with our image at exec.
 void prefault_scratch() {
   touch_stack(32 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
@@ -83,6 +79,8 @@ void prefault_scratch() {
     free(p);
   }
 }
+
+}  // namespace
 
 void init_main(InitContext& ctx) {
   const int sync_fd = ctx.sync_fd;

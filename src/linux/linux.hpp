@@ -37,7 +37,6 @@ struct InitContext {
 
 // The child after clone: sets the container up, reports Created, waits for start, execs.
 [[noreturn]] void init_main(InitContext& ctx);
-void prefault_scratch();
 
 // rootfs.cpp (run in the child, in its mount namespace)
 void prepare_rootfs(const InitContext& ctx);      // propagation, rootfs bind, config mounts, /dev
