@@ -18,12 +18,6 @@
 namespace ocirt::cli {
 namespace {
 
-bool parse_simple(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional) {
-  opts.add_options()("id", "container id", cxxopts::value<std::string>());
-  opts.parse_positional({"id"});
-  return parse(opts, argc, argv, r, positional);
-}
-
 // Go's time.ParseDuration for what people type: 5s, 100ms, 1m30s, 1.5s.
 int parse_duration_ms(const std::string& s) {
   double total = 0;
@@ -57,7 +51,7 @@ int parse_duration_ms(const std::string& s) {
 int cmd_pause(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt pause", "suspend every process in the container (cgroup freezer)");
   cxxopts::ParseResult r;
-  if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
   pause(g.root, need_id(r, "pause"));
   return 0;
 }
@@ -65,7 +59,7 @@ int cmd_pause(const Global& g, int argc, char** argv) {
 int cmd_resume(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt resume", "resume every process of a paused container");
   cxxopts::ParseResult r;
-  if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
   resume(g.root, need_id(r, "resume"));
   return 0;
 }
@@ -208,7 +202,7 @@ int cmd_update(const Global& g, int argc, char** argv) {
       "l3-cache-schema", "Intel RDT L3 schema (not supported)", cxxopts::value<std::string>())(
       "mem-bw-schema", "Intel RDT memory bandwidth schema (not supported)", cxxopts::value<std::string>());
   cxxopts::ParseResult r;
-  if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
   std::string id = need_id(r, "update");
   if (r.count("l3-cache-schema") || r.count("mem-bw-schema"))
     throw Error("--l3-cache-schema/--mem-bw-schema: Intel RDT is not supported by oci-rt", ENOTSUP);
@@ -269,7 +263,7 @@ int cmd_events(const Global& g, int argc, char** argv) {
   opts.add_options()("interval", "time between stats (e.g. 5s, 500ms)",
                      cxxopts::value<std::string>()->default_value("5s"))("stats", "print the stats once and exit");
   cxxopts::ParseResult r;
-  if (!parse_simple(opts, argc, argv, r, "<container-id>")) return 0;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
   std::string id = need_id(r, "events");
   int ms = parse_duration_ms(r["interval"].as<std::string>());
   if (r.count("stats")) {

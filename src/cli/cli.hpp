@@ -32,6 +32,8 @@ int cmd_events(const Global& g, int argc, char** argv);
 
 // Parses argv with opts (adding -h/--help); prints the help and returns false for --help.
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help);
+// parse() for a command whose only argument is the container id.
+bool parse_id(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help);
 // The "id" positional, or an error naming the command.
 std::string need_id(const cxxopts::ParseResult& r, const char* cmd);
 

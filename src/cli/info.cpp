@@ -17,15 +17,9 @@ namespace ocirt::cli {
 
 int cmd_state(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt state", "output the state of a container as JSON");
-  opts.add_options()("h,help", "show this help")("id", "container id", cxxopts::value<std::string>());
-  opts.parse_positional({"id"});
-  auto r = opts.parse(argc, argv);
-  if (r.count("help")) {
-    out(opts.help());
-    return 0;
-  }
-  if (!r.count("id")) throw Error("state: a container id is required", EINVAL);
-  ContainerInfo info = get_state(g.root, r["id"].as<std::string>());
+  cxxopts::ParseResult r;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
+  ContainerInfo info = get_state(g.root, need_id(r, "state"));
   out(state::state_json(info.record, info.status) + "\n");
   return 0;
 }

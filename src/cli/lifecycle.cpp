@@ -23,6 +23,12 @@ bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& 
   return true;
 }
 
+bool parse_id(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help) {
+  opts.add_options()("id", "container id", cxxopts::value<std::string>());
+  opts.parse_positional({"id"});
+  return parse(opts, argc, argv, r, positional_help);
+}
+
 std::string need_id(const cxxopts::ParseResult& r, const char* cmd) {
   if (!r.count("id")) throw Error(std::string(cmd) + ": a container id is required", EINVAL);
   return r["id"].as<std::string>();
@@ -83,10 +89,8 @@ int cmd_run(const Global& g, int argc, char** argv) {
 
 int cmd_start(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt start", "start a created container (exec its process)");
-  opts.add_options()("id", "container id", cxxopts::value<std::string>());
-  opts.parse_positional({"id"});
   cxxopts::ParseResult r;
-  if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
+  if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
   start(g.root, need_id(r, "start"));
   return 0;
 }
