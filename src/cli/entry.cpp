@@ -45,6 +45,12 @@ struct StatFs {  // struct statfs of x86-64, only f_flags is read
 
 }  // namespace
 
+// Set when the binary was found on a read-only mount (this image was re-executed, or is
+// installed read-only), so that reexec_protected() need not ask again. Hidden: its address is
+// then PC-relative, not loaded from the GOT, which is not relocated yet.
+extern "C" [[gnu::visibility("hidden")]] int ocirt_binary_protected_early;
+int ocirt_binary_protected_early = 0;
+
 extern "C" [[gnu::used]] void ocirt_early_reexec(long* sp) {
   const long argc = sp[0];
   char** argv = reinterpret_cast<char**>(sp + 1);
@@ -53,8 +59,10 @@ extern "C" [[gnu::used]] void ocirt_early_reexec(long* sp) {
   while (i < argc && argv[i][0] == '-') i += takes_value(argv[i]) ? 2 : 1;
   if (i >= argc || !(same(argv[i], "create") || same(argv[i], "run") || same(argv[i], "exec"))) return;
   StatFs st;
-  if (sys(SYS_statfs, reinterpret_cast<long>("/proc/self/exe"), reinterpret_cast<long>(&st)) == 0 && (st.f_flags & 1))
-    return;  // ST_RDONLY: already re-executed, or installed on a read-only filesystem
+  if (sys(SYS_statfs, reinterpret_cast<long>("/proc/self/exe"), reinterpret_cast<long>(&st)) == 0 && (st.f_flags & 1)) {
+    ocirt_binary_protected_early = 1;  // ST_RDONLY: already re-executed, or installed read-only
+    return;
+  }
   const long tree = sys(SYS_open_tree, -100 /* AT_FDCWD */, reinterpret_cast<long>("/proc/self/exe"),
                         OPEN_TREE_CLONE | 02000000 /* OPEN_TREE_CLOEXEC */);
   if (tree < 0) return;

@@ -22,7 +22,11 @@ extern char** environ;
 
 namespace ocirt::linux_ {
 
+// Set by src/cli/entry.cpp (x86-64) before glibc starts; weak: other builds have no early entry.
+extern "C" [[gnu::visibility("hidden"), gnu::weak]] int ocirt_binary_protected_early;
+
 bool binary_protected() {
+  if (&ocirt_binary_protected_early && ocirt_binary_protected_early) return true;
   struct statvfs sv;
   return ::statvfs("/proc/self/exe", &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
