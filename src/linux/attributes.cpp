@@ -4,6 +4,8 @@
 #include <sched.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -186,42 +188,51 @@ void apply_cpu_affinity(const std::string& list, const char* field) {
   if (::sched_setaffinity(0, sizeof set, &set) < 0) throw_errno(std::string(field) + ": sched_setaffinity(" + list + ")");
 }
 
-bool apparmor_enabled() { return read_is("/sys/module/apparmor/parameters/enabled", "Y"); }
-
-bool selinux_enabled() {
-  struct stat st;
-  return ::stat("/sys/fs/selinux/enforce", &st) == 0;
+Lsm host_lsm(const spec::Process& p, const std::string& mount_label) {
+  Lsm l;
+  // Asked of the host's /sys, by the runtime, before clone: never of the container's.
+  if (!p.apparmor_profile.empty()) l.apparmor = read_is("/sys/module/apparmor/parameters/enabled", "Y");
+  if (!p.selinux_label.empty() || !mount_label.empty()) l.selinux = selinux_enabled();
+  return l;
 }
 
-void apply_lsm(const spec::Process& p, std::vector<std::string>& notes) {
+bool selinux_enabled() {
+  struct statfs sf;
+  return ::statfs("/sys/fs/selinux", &sf) == 0 && sf.f_type == SELINUX_MAGIC;
+}
+
+namespace {
+
+void write_attr(int procfd, const char* path, const std::string& value, const std::string& what) {
+  int fd = sys::procfs_open(procfd, path, O_WRONLY);
+  if (fd < 0) throw_errno(what + ": open /proc/" + path, -fd);
+  Fd f(fd);
+  if (::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) throw_errno(what);
+}
+
+}  // namespace
+
+void apply_lsm(const spec::Process& p, const Lsm& host, const std::function<int()>& procfs,
+               std::vector<std::string>& notes) {
   if (!p.apparmor_profile.empty()) {
-    if (!apparmor_enabled()) {
+    if (!host.apparmor) {
       notes.push_back("debug:process.apparmorProfile: AppArmor is not enabled on this host; profile \"" + p.apparmor_profile +
                       "\" not applied (as runc)");
     } else {
-      std::string v = "exec " + p.apparmor_profile;
-      int fd = ::open("/proc/thread-self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
-      if (fd < 0) fd = ::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || ::write(fd, v.data(), v.size()) != static_cast<ssize_t>(v.size())) {
-        int e = errno;
-        if (fd >= 0) ::close(fd);
-        throw_errno("process.apparmorProfile: apply \"" + p.apparmor_profile + "\"", e);
-      }
-      ::close(fd);
+      const std::string what = "process.apparmorProfile: apply \"" + p.apparmor_profile + "\"";
+      int proc = procfs();
+      int fd = sys::procfs_open(proc, "thread-self/attr/apparmor/exec", O_WRONLY);
+      if (fd >= 0) ::close(fd);
+      write_attr(proc, fd >= 0 ? "thread-self/attr/apparmor/exec" : "thread-self/attr/exec",
+                 "exec " + p.apparmor_profile, what);
     }
   }
   if (!p.selinux_label.empty()) {
-    if (!selinux_enabled()) {
+    if (!host.selinux) {
       notes.push_back("debug:process.selinuxLabel: SELinux is not enabled on this host; label \"" + p.selinux_label +
                       "\" not applied (as runc)");
     } else {
-      int fd = ::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || ::write(fd, p.selinux_label.data(), p.selinux_label.size()) < 0) {
-        int e = errno;
-        if (fd >= 0) ::close(fd);
-        throw_errno("process.selinuxLabel: apply \"" + p.selinux_label + "\"", e);
-      }
-      ::close(fd);
+      write_attr(procfs(), "thread-self/attr/exec", p.selinux_label, "process.selinuxLabel: apply \"" + p.selinux_label + "\"");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -19,6 +20,7 @@
 #include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
 #include "src/linux/linux.hpp"
+#include "src/linux/process.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
@@ -26,14 +28,12 @@
 namespace ocirt::linux_ {
 namespace {
 
-[[noreturn]] void exec_child(const ExecRequest& r, int sync_fd, int init_pidfd, unsigned long ns_flags) {
-  const spec::Process& proc = r.process;
+[[noreturn]] void exec_child(ExecRequest& r, int sync_fd, int init_pidfd, unsigned long ns_flags) {
+  spec::Process& proc = r.process;
   SeccompFilter* seccomp = r.seccomp;
-  std::string exe;
+  std::string exe, home;
   try {
-    sigset_t all;
-    sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    sys::reset_signals();
     std::vector<int> keep = {sync_fd, init_pidfd};
     for (int i = 0; i < r.preserve_fds; ++i) keep.push_back(3 + i);
     sys::close_fds_except(keep);
@@ -43,6 +43,7 @@ namespace {
     // all of the init's namespaces at once (the pid namespace came with the clone)
     if (ns_flags && ::setns(init_pidfd, static_cast<int>(ns_flags)) < 0) throw_errno("join the container's namespaces");
     ::close(init_pidfd);
+    if (!r.user.empty()) resolve_user(r.user, proc.user);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
@@ -58,7 +59,13 @@ namespace {
     apply_io_priority(proc);
     apply_scheduler(proc);
     std::vector<std::string> notes;
-    apply_lsm(proc, notes);
+    Fd procfd;
+    apply_lsm(proc, r.lsm, [&procfd]() {
+      if (!procfd) procfd = sys::open_procfs("procfs for the LSM label");
+      return procfd.get();
+    }, notes);
+    procfd.reset();
+    home = home_of(proc);
     if (seccomp) {
       if (seccomp->has_notify()) throw Error("linux.seccomp: exec into a container with SCMP_ACT_NOTIFY is not supported yet", ENOTSUP);
       if (!proc.no_new_privileges) seccomp->load();
@@ -85,8 +92,12 @@ namespace {
     (void)!::write(sync_fd, e.what(), strlen(e.what()));
     ::_exit(1);
   }
-  ::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  int e = exec_process(exe, proc);
+  if (::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    std::string msg = std::string("close_range: ") + strerror(errno);
+    (void)!::write(sync_fd, msg.data(), msg.size());
+    ::_exit(1);
+  }
+  int e = exec_process(exe, proc, home);
   std::string msg = "exec " + exe + ": " + strerror(e);
   (void)!::write(sync_fd, msg.data(), msg.size());
   ::_exit(e == ENOENT ? 127 : 126);
@@ -94,10 +105,15 @@ namespace {
 
 }  // namespace
 
-ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
+ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
                        const std::function<void(const std::string&, int)>& on_console) {
+  // Until it joins the container's mount namespace the child has the host's root and cwd, in
+  // the container's pid namespace: non-dumpable (inherited from us), nobody there can reach them
+  // through /proc/PID. exec makes it dumpable again.
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("prctl(PR_SET_DUMPABLE)");
   // The pid namespace applies to children: enter it for the clone only.
   Fd own_pidns(::open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+  if (!own_pidns) throw_errno("open /proc/self/ns/pid_for_children");
   if (::setns(init_pidfd, CLONE_NEWPID) < 0) throw_errno("join the container's pid namespace");
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("sync socketpair");
@@ -113,7 +129,11 @@ ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function
   int e = errno;
   if (pid == 0) exec_child(r, sp[1], init_pidfd, r.ns_flags);
   ::close(sp[1]);
-  if (own_pidns) ::setns(own_pidns.get(), CLONE_NEWPID);
+  if (::setns(own_pidns.get(), CLONE_NEWPID) < 0 && pid > 0) {
+    e = errno;
+    sys::kill_and_reap(pidfd, static_cast<pid_t>(pid));
+    throw_errno("return to our own pid namespace", e);
+  }
   if (pid < 0) throw_errno("clone the exec process", e);
   s.pid = static_cast<pid_t>(pid);
   s.pidfd.reset(pidfd);
@@ -132,6 +152,7 @@ ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function
     }
     if (m.type == sync::Type::Error) throw Error(m.text, m.err);
     if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
+    report_notes(m.text);
   } catch (...) {
     sys::kill_and_reap(s.pidfd.get(), s.pid);
     throw;

@@ -9,6 +9,7 @@
 
 #include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
+#include "src/linux/attributes.hpp"
 
 namespace ocirt::linux_ {
 
@@ -22,6 +23,8 @@ struct ExecRequest {
   int preserve_fds = 0;
   int cgroup_fd = -1;  // v2: CLONE_INTO_CGROUP
   bool console = false;  // a pty whose master goes to `on_console`
+  std::string user;      // exec --user with a name: resolved in the container's /etc/passwd
+  Lsm lsm;               // which LSMs the host has (decided before clone)
 };
 
 struct ExecSpawned {
@@ -30,7 +33,7 @@ struct ExecSpawned {
 };
 
 // Returns once the process is set up and waits for sync Start. on_clone joins v1 cgroups.
-ExecSpawned spawn_exec(const ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
+ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
                        const std::function<void(const std::string&, int)>& on_console = {});
 
 }  // namespace ocirt::linux_

@@ -40,17 +40,17 @@ std::string hook_state(const InitContext& ctx, pid_t pid, const char* status) {
   return state::state_json(r, status, false);
 }
 
-void apply_sysctl(const spec::Config& cfg) {
+// Through the verified procfs handle, never a path the container's mounts could redirect.
+void apply_sysctl(const spec::Config& cfg, int procfd) {
   if (!cfg.linux) return;
   for (auto& [key, value] : cfg.linux->sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); ++i)
+    std::string path = "sys/" + key;
+    for (size_t i = 4; i < path.size(); ++i)
       if (path[i] == '.') path[i] = '/';
-    try {
-      sys::write_file(path, value);
-    } catch (const Error& e) {
-      throw Error("linux.sysctl." + key + ": " + e.what(), e.err());
-    }
+    int fd = sys::procfs_open(procfd, path, O_WRONLY);
+    if (fd < 0) throw_errno("linux.sysctl." + key + ": open /proc/" + path, -fd);
+    Fd f(fd);
+    if (::write(f.get(), value.data(), value.size()) < 0) throw_errno("linux.sysctl." + key + ": write /proc/" + path);
   }
 }
 
@@ -86,16 +86,15 @@ void init_main(InitContext& ctx) {
   const int sync_fd = ctx.sync_fd;
   const spec::Config& cfg = *ctx.cfg;
   const spec::Process& proc = *cfg.process;
-  std::string exe;
+  std::string exe, home;
   SeccompFilter* seccomp = ctx.seccomp;
   int started_fd = -1;  // after start: errors are written here for the starter to report
+  pid_t host_pid = 0;   // our pid as the runtime sees it (for the hooks' state)
   try {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
     // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
     // (No PR_SET_PDEATHSIG: clearing it after Ack would race with the parent's exit.)
-    sigset_t all;
-    sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    sys::reset_signals();
     // Nothing of the runtime's stays open: only stdio, --preserve-fds and our own channels.
     std::vector<int> keep = {sync_fd};
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
@@ -110,7 +109,7 @@ void init_main(InitContext& ctx) {
     sync::Message go;
     if (!sync::recv(sync_fd, go)) ::_exit(1);  // the parent is gone
     if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
-    const pid_t host_pid = static_cast<pid_t>(go.value);
+    host_pid = static_cast<pid_t>(go.value);
 
     if (ctx.new_userns) {
       if (::setresgid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresgid");
@@ -130,13 +129,15 @@ void init_main(InitContext& ctx) {
         throw_errno("join session keyring");
     }
 
-    // The host's /proc, for reopening the exec fifo later: works whatever the container mounts.
-    Fd hostproc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!hostproc) throw_errno("open /proc");
+    // Nothing of the host is kept across pivot_root: we are non-dumpable (the runtime was when
+    // it cloned us; exec makes the container's process dumpable again), and the procfs we use
+    // later is the container's, verified, opened once the root is in place.
     const bool mntns = cfg.find_namespace("mount") != nullptr;
     std::vector<std::string> warnings;
     if (mntns) {
       prepare_rootfs(ctx);
+      for (int& fd : ctx.idmap_trees)  // attached now: nothing detached of the host stays open
+        if (fd >= 0) ::close(std::exchange(fd, -1));
     } else {
       // Without a mount namespace every mount would land on the host: make none (as runc).
       if (!cfg.mounts.empty() || (cfg.linux && (!cfg.linux->masked_paths.empty() || !cfg.linux->readonly_paths.empty())))
@@ -153,7 +154,12 @@ void init_main(InitContext& ctx) {
     } else if (::chroot(ctx.rootfs.c_str()) < 0 || ::chdir("/") < 0) {
       throw_errno("chroot " + ctx.rootfs);
     }
-    apply_sysctl(cfg);
+    Fd procfd;  // opened when first needed (sysctl, LSM, the exec fifo)
+    auto procfs = [&procfd]() {
+      if (!procfd) procfd = sys::open_procfs("procfs for sysctl, LSM and the exec fifo");
+      return procfd.get();
+    };
+    if (cfg.linux && !cfg.linux->sysctl.empty()) apply_sysctl(cfg, procfs());
     if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0) throw_errno("hostname");
     if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
       throw_errno("domainname");
@@ -180,7 +186,8 @@ void init_main(InitContext& ctx) {
     }
     apply_io_priority(proc);
     apply_scheduler(proc);
-    apply_lsm(proc, warnings);
+    apply_lsm(proc, ctx.lsm, procfs, warnings);
+    if (!proc.args.empty()) home = home_of(proc);  // before seccomp and the user change
     if (seccomp && !proc.no_new_privileges) seccomp->load();
     apply_identity(proc, ctx.new_userns, warnings);
     if (!proc.args.empty()) exe = find_executable(proc);
@@ -197,16 +204,21 @@ void init_main(InitContext& ctx) {
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
 
     if (ctx.fifo_fd >= 0) {
-      // Blocks until `start` opens the fifo for reading.
-      std::string fifo = "self/fd/" + std::to_string(ctx.fifo_fd);
-      Fd w(::openat(hostproc.get(), fifo.c_str(), O_WRONLY | O_CLOEXEC));
+      // Reopened through our own fd in the verified procfs (runc does the same); blocks until
+      // `start` opens the fifo for reading.
+      int fds = sys::procfs_open(procfs(), "thread-self/fd", O_PATH | O_DIRECTORY);
+      if (fds < 0) throw_errno("open exec fifo: /proc/thread-self/fd", -fds);
+      Fd fddir(fds);
+      procfd.reset();
+      Fd w(::openat(fddir.get(), std::to_string(ctx.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC));
       if (!w) throw_errno("open exec fifo");
-      hostproc.reset();
+      fddir.reset();
       ::close(ctx.fifo_fd);
       ::close(sync_fd);
       if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");
       started_fd = w.release();  // close-on-exec: `start` sees EOF when we exec
     } else {
+      procfd.reset();
       sync::expect(sync_fd, sync::Type::Start, "wait for start");
       started_fd = sync_fd;  // close-on-exec too
     }
@@ -224,7 +236,7 @@ void init_main(InitContext& ctx) {
   // Started: from here errors go to the container's stderr.
   try {
     if (cfg.hooks && !cfg.hooks->start_container.empty())
-      hooks::run(cfg.hooks->start_container, hook_state(ctx, 0, "created"), "startContainer");
+      hooks::run(cfg.hooks->start_container, hook_state(ctx, host_pid, "created"), "startContainer");
   } catch (const std::exception& e) {
     start_failed(started_fd, e.what(), 1);
   }
@@ -234,8 +246,10 @@ void init_main(InitContext& ctx) {
   } catch (const std::exception& e) {
     start_failed(started_fd, e.what(), 1);
   }
-  ::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  int e = exec_process(exe, proc);
+  if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    start_failed(started_fd, std::string("close_range: ") + strerror(errno), 1);
+  sys::reset_signals();  // a hook runner or anything else of ours may have changed one
+  int e = exec_process(exe, proc, home);
   start_failed(started_fd, "exec " + exe + ": " + strerror(e), e == ENOENT ? 127 : 126);
 }
 

@@ -9,6 +9,7 @@
 #include "ocirt/cgroups.hpp"
 #include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
+#include "src/linux/attributes.hpp"
 
 namespace ocirt::linux_ {
 
@@ -33,6 +34,7 @@ struct InitContext {
   const cgroups::Plan* cgroup = nullptr;
   std::vector<int> idmap_trees;    // per mount: a detached idmapped tree made by the parent, or -1
   SeccompFilter* seccomp = nullptr;  // compiled (or taken from the cache) by the parent
+  Lsm lsm;                         // which LSMs the host has (decided by the parent)
 };
 
 // The child after clone: sets the container up, reports Created, waits for start, execs.
@@ -55,8 +57,14 @@ void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::str
 // PATH lookup inside the container; throws runc's words ("executable file not found in $PATH").
 std::string find_executable(const spec::Process& p);
 
-// execve(exe, process.args, process.env); returns only on failure, with errno.
-int exec_process(const std::string& exe, const spec::Process& p);
+// HOME for the process when its env has none: the user's home in the container's /etc/passwd,
+// else "/" (as runc). "" when the env sets HOME.
+std::string home_of(const spec::Process& p);
+// exec --user NAME|UID[:GROUP|GID], resolved in the container's /etc/passwd and /etc/group
+// (we are inside its mount namespace): uid, primary gid, supplementary groups. Throws runc's words.
+void resolve_user(const std::string& spec, spec::User& u);
+// execve(exe, process.args, process.env [+ HOME=home]); returns only on failure, with errno.
+int exec_process(const std::string& exe, const spec::Process& p, const std::string& home = "");
 
 // namespaces.cpp
 unsigned long ns_flag(const std::string& type);

@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -44,12 +45,13 @@ Fd make_userns(const std::vector<spec::IdMapping>& uids, const std::vector<spec:
   a.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &a, sizeof a);
   if (pid == 0) {
+    ::close(w.get());  // our copy of the write end: else the parent's close would not be EOF here
     char c;
-    (void)!::read(r.get(), &c, 1);  // until the parent is done with us
+    (void)!::read(r.get(), &c, 1);  // until the parent is done with us (or gone)
     ::_exit(0);
   }
   if (pid < 0) throw_errno(where + ": clone a user namespace for the idmapped mount");
-  w.reset();  // our end: its EOF releases the child (also if we throw)
+  w.reset();  // its EOF releases the child (also if we throw); it is killed below anyway
   Fd ns;
   try {
     std::string base = "/proc/" + std::to_string(pid);
@@ -72,8 +74,24 @@ Fd make_userns(const std::vector<spec::IdMapping>& uids, const std::vector<spec:
 
 }  // namespace
 
+void report_notes(std::string_view text) {
+  for (std::string_view w = text; !w.empty();) {
+    size_t nl = w.find('\n');
+    // notes the child marks "debug:" (runc logs them at that level) and warnings
+    std::string_view line = w.substr(0, nl);
+    if (line.rfind("debug:", 0) == 0) spdlog::debug("{}", line.substr(6));
+    else if (!line.empty()) spdlog::warn("{}", line);
+    w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
+  }
+}
+
 Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
   const spec::Config& cfg = *ctx.cfg;
+  // The init holds host things (our root and cwd until pivot_root, the fifo, the caller's fds)
+  // while others may already see it (a pod sibling joining its pid namespace, `exec`): it is
+  // non-dumpable, inherited from us at clone, so /proc/PID/{fd,root,cwd} are closed to them.
+  // Its exec makes the container's process dumpable again.
+  if (::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("prctl(PR_SET_DUMPABLE)");
   uint64_t flags = 0;
   std::vector<Fd> join_fds;
   Fd own_pidns, own_timens;
@@ -150,11 +168,16 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
   if (pid == 0) init_main(ctx);  // never returns
   ::close(sp[1]);
   // back to our own pid/time namespace for whatever we spawn next (hooks)
-  if (own_pidns) ::setns(own_pidns.get(), CLONE_NEWPID);
-  if (own_timens) ::setns(own_timens.get(), CLONE_NEWTIME);
+  int back = 0;
+  if (own_pidns && ::setns(own_pidns.get(), CLONE_NEWPID) < 0) back = errno;
+  if (own_timens && ::setns(own_timens.get(), CLONE_NEWTIME) < 0) back = errno;
   if (pid < 0) throw_errno("clone the container process", clone_errno);
   s.pid = static_cast<pid_t>(pid);
   s.pidfd.reset(pidfd);
+  if (back) {
+    sys::kill_and_reap(s.pidfd.get(), s.pid);
+    throw_errno("return to the runtime's own pid/time namespace", back);
+  }
 
   try {
     if (cfg.linux && (flags & CLONE_NEWUSER)) {
@@ -199,14 +222,7 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       }
       if (m.type == sync::Type::Error) throw Error(m.text, m.err);
       if (m.type == sync::Type::Created) {
-        for (std::string_view w = m.text; !w.empty();) {
-          size_t nl = w.find('\n');
-          // notes the child marks "debug:" (runc logs them at that level) and warnings
-          std::string_view line = w.substr(0, nl);
-          if (line.rfind("debug:", 0) == 0) spdlog::debug("{}", line.substr(6));
-          else spdlog::warn("{}", line);
-          w = nl == std::string_view::npos ? std::string_view() : w.substr(nl + 1);
-        }
+        report_notes(m.text);
         break;
       }
       if (m.type == sync::Type::RunHooks) {

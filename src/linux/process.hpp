@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string_view>
 
 #include "ocirt/fd.hpp"
 #include "src/linux/linux.hpp"
@@ -28,6 +29,8 @@ struct SpawnHooks {
 // once the child has sent Created (it then waits for Ack). Throws with the child's error.
 // On failure the child is killed and reaped before the exception leaves.
 Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks);
+// The child's Created text: one note a line, "debug:" ones at debug level, the rest warnings.
+void report_notes(std::string_view text);
 
 }  // namespace ocirt::linux_
 

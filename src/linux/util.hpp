@@ -30,6 +30,14 @@ int open_in_root(int rootfd, std::string_view path, int flags, uint64_t resolve_
 // `file` is true) inside the root. Returns an O_PATH fd of the result; throws on failure.
 Fd mkdir_in_root(int rootfd, std::string_view path, bool file = false, mode_t mode = 0755);
 
+// procfs, verified (the CVE-2025-52881 class): the root of a procfs instance for this process,
+// the /proc in front of us if it is one (fstatfs + root inode), else a fresh detached procfs
+// (fsopen/fsmount). Throws naming `what`.
+Fd open_procfs(const std::string& what);
+// A file below a verified procfs root: never through a symlink that leaves it, a magic link or
+// another mount (RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS). Returns -errno.
+int procfs_open(int procfd, const std::string& path, int flags);
+
 // Processes.
 int pidfd_open(pid_t pid);
 int pidfd_send_signal(int pidfd, int sig);
@@ -41,6 +49,9 @@ std::string boot_id();
 void kill_and_reap(int pidfd, pid_t pid);
 // One sendmsg of data with one fd attached (SCM_RIGHTS); throws with `what`.
 void send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& what);
+// Every signal's disposition to SIG_DFL and an empty mask: what a process gets from us at exec
+// (an ignored signal survives execve; SIGPIPE ignored in a container breaks pipelines).
+void reset_signals();
 // Close every fd >= 3 except those in `keep` (sorted or not).
 void close_fds_except(std::vector<int> keep);
 
