@@ -7,7 +7,6 @@
 #include <rapidjson/writer.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -25,40 +24,48 @@
 namespace ocirt::cli {
 namespace {
 
-// One JSON object per line: {"level":"error","msg":"...","time":"..."} (runc's shape).
-class JsonFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+// The --log file, opened close-on-exec (hooks, `ps` and the container never inherit it; spdlog's
+// own file sink is not). One line per message, in runc's shapes: json
+// {"level":"error","msg":"...","time":"..."}, text time="..." level=error msg="...".
+class LogFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
-  explicit JsonFileSink(const std::string& path) {
+  LogFileSink(const std::string& path, bool json) : json_(json) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0) throw_errno("--log " + path);
   }
-  ~JsonFileSink() override {
+  ~LogFileSink() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& m) override {
+    auto lv = spdlog::level::to_string_view(m.level);
+    std::string level(lv.data(), lv.size()), line;
+    if (level == "warn") level = "warning";
+    std::string t = sys::now_rfc3339();
     rapidjson::StringBuffer sb;
     rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    w.StartObject();
-    w.Key("level");
-    auto lv = spdlog::level::to_string_view(m.level);
-    std::string level(lv.data(), lv.size());
-    if (level == "warning") level = "warning";
-    w.String(level.c_str());
-    w.Key("msg");
-    w.String(m.payload.data(), m.payload.size());
-    w.Key("time");
-    std::string t = sys::now_rfc3339();
-    w.String(t.c_str());
-    w.EndObject();
-    std::string line = std::string(sb.GetString()) + "\n";
+    if (json_) {
+      w.StartObject();
+      w.Key("level");
+      w.String(level.c_str());
+      w.Key("msg");
+      w.String(m.payload.data(), m.payload.size());
+      w.Key("time");
+      w.String(t.c_str());
+      w.EndObject();
+      line = std::string(sb.GetString()) + "\n";
+    } else {
+      w.String(m.payload.data(), m.payload.size());  // quoted and escaped as logfmt wants
+      line = "time=\"" + t + "\" level=" + level + " msg=" + sb.GetString() + "\n";
+    }
     (void)!::write(fd_, line.data(), line.size());
   }
   void flush_() override {}
 
  private:
   int fd_ = -1;
+  bool json_;
 };
 
 void setup_logging(const Global& g) {
@@ -67,12 +74,8 @@ void setup_logging(const Global& g) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
     // UTC, though the pattern shows no time: a local-time formatter runs tzset() (reads /etc/localtime).
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("oci-rt: %l: %v", spdlog::pattern_time_type::utc));
-  } else if (g.log_format == "json") {
-    sink = std::make_shared<JsonFileSink>(g.log);
   } else {
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(g.log);
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("time=\"%Y-%m-%dT%H:%M:%S.%fZ\" level=%l msg=\"%v\"",
-                                                                    spdlog::pattern_time_type::utc));
+    sink = std::make_shared<LogFileSink>(g.log, g.log_format == "json");
   }
   auto logger = std::make_shared<spdlog::logger>("oci-rt", sink);
   logger->set_level(g.debug ? spdlog::level::debug : spdlog::level::warn);

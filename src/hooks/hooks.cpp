@@ -31,12 +31,17 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
   posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
   posix_spawn_file_actions_adddup2(&fa, out_w.get(), 2);
+  // A hook gets the state on stdin and our stdout/stderr pipe, nothing else: not the log file,
+  // not the caller's --preserve-fds (meant for the container), not the init's channels.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
+  sigset_t none, all;
   sigemptyset(&none);
+  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -51,13 +56,29 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   in_r.reset();
   out_w.reset();
   Fd pidfd(sys::pidfd_open(pid));
-  // Feed the state; a hook that ignores stdin must not make us fail (EPIPE is fine).
-  signal(SIGPIPE, SIG_IGN);
+  // Feed the state; a hook that ignores stdin must not make us fail (EPIPE is fine). SIGPIPE is
+  // blocked for the write and a pending one taken back: never ignored, since this also runs in
+  // the container's init, whose dispositions the container's process would inherit.
+  sigset_t pipe_sig, old_mask;
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  ::sigprocmask(SIG_BLOCK, &pipe_sig, &old_mask);
+  bool broken = false;
   for (size_t off = 0; off < state.size();) {
     ssize_t n = ::write(in_w.get(), state.data() + off, state.size() - off);
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      broken = n < 0 && errno == EPIPE;
+      break;
+    }
     off += n;
   }
+  if (broken && !sigismember(&old_mask, SIGPIPE)) {
+    struct timespec zero {};
+    while (::sigtimedwait(&pipe_sig, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   in_w.reset();
   std::string output;
   int64_t deadline = h.timeout ? now_ms() + int64_t(*h.timeout) * 1000 : -1;
@@ -67,6 +88,13 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
     int timeout = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
     int n = ::poll(pfd, 2, timeout);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      throw_errno(where + ": wait for " + h.path, e);
+    }
     if (n == 0) {
       timed_out = true;
       ::kill(pid, SIGKILL);
