@@ -27,6 +27,7 @@
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
+#include "src/linux/attributes.hpp"
 #include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
 #include "src/linux/process.hpp"
@@ -68,6 +69,7 @@ void wait_exit(int pidfd, int timeout_ms) {
 
 struct Prepared {
   spec::Config cfg;
+  std::string text;  // config.json as read: kept in the state dir for exec and update
   std::string bundle, rootfs;
   bool has_process = true;
 };
@@ -76,7 +78,8 @@ Prepared prepare(const CreateOptions& o, bool hold_console = false) {
   Prepared p;
   p.bundle = absolute_path(o.bundle, "bundle");
   try {
-    p.cfg = spec::load_file(p.bundle + "/config.json");
+    p.text = sys::read_file(p.bundle + "/config.json");
+    p.cfg = spec::load(p.text);
   } catch (const Error& e) {
     throw Error(std::string("config.json: ") + e.what(), e.err());
   }
@@ -119,6 +122,23 @@ std::string owner_name() {
   return uid;
 }
 
+// The config the container was created with (the state dir's copy; a container made by an
+// older oci-rt has none: its bundle's, as then).
+spec::Config created_config(const state::Dir& dir, const state::Record& r) {
+  try {
+    std::string text;
+    try {
+      text = dir.load_config();
+    } catch (const Error& e) {
+      if (e.err() != ENOENT) throw;
+      text = sys::read_file(r.bundle + "/config.json");
+    }
+    return spec::load(text);
+  } catch (const Error& e) {
+    throw Error(std::string("the container's config.json: ") + e.what(), e.err());
+  }
+}
+
 // Undo everything a container made: its processes, cgroups, state dir. Idempotent.
 void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
   spdlog::debug("delete {}: pid {}, {} cgroup dirs to remove", r.id, r.pid, r.cgroup_created.size());
@@ -126,7 +146,7 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
     sys::pidfd_send_signal(pidfd.get(), SIGKILL);
     wait_exit(pidfd.get(), 10000);
   }
-  cgroups::Manager::destroy(r.cgroup_leaves, r.cgroup_created);
+  cgroups::Manager::destroy(r.cgroup_leaves, r.cgroup_created, !r.private_pidns);
   if (run_poststop) hooks::run_warn(r.poststop, hook_state(r, "stopped"), "poststop");
   dir.remove();
 }
@@ -175,6 +195,10 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   rec.boot_id = sys::boot_id();
   rec.annotations = cfg.annotations;
   rec.has_process = p.has_process;
+  {
+    const spec::Namespace* pidns = cfg.find_namespace("pid");
+    rec.private_pidns = pidns && pidns->path.empty();
+  }
   if (cfg.hooks) {
     rec.poststart = cfg.hooks->poststart;
     rec.poststop = cfg.hooks->poststop;
@@ -182,6 +206,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   cgroups::Plan plan = cgroups::plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
+  dir.save_config(p.text);
   dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
                 cgroups::layout_name(cgroups::System::get().layout));
@@ -228,6 +253,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
       ctx.seccomp = &*filter;
     }
     ctx.console = !o.console_socket.empty() || (hold_console && cfg.process->terminal);
+    ctx.lsm = linux_::host_lsm(*cfg.process, cfg.linux ? cfg.linux->mount_label : std::string());
     Fd held;
     linux_::SpawnHooks sh;
     if (!cgfd) sh.on_clone = [&](pid_t pid) { cgm.add_process(pid); };
@@ -253,9 +279,10 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     spdlog::debug("create {}: init pid {} is set up, waiting for start", o.id, proc.pid);
     char c;
     rec.pid = proc.pid;
-    sys::proc_stat(proc.pid, rec.start_time, c);
     rec.status = "created";
     try {
+      if (!sys::proc_stat(proc.pid, rec.start_time, c) || c == 'Z')
+        throw Error("container init exited before it was recorded", ECHILD);
       dir.save(rec);
       if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(proc.pid), 0644);
     } catch (...) {
@@ -265,7 +292,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     return Created{std::move(dir), std::move(rec), std::move(proc), std::move(held)};
   } catch (...) {
     try {
-      cgroups::Manager::destroy(rec.cgroup_leaves, rec.cgroup_created);
+      cgroups::Manager::destroy(rec.cgroup_leaves, rec.cgroup_created, !rec.private_pidns);
     } catch (const Error& e) {
       spdlog::warn("cleanup after failed create: {}", e.what());
     }
@@ -297,15 +324,17 @@ sigset_t forwarded_signals() {
   return fwd;
 }
 
-// Foreground: forward what we receive (fwd is blocked) to the process until it exits; its
-// exit status, or 128+N when signal N killed it.
-// Copies between our stdio and a pty master we hold (foreground terminal without a socket).
+// Foreground with a held pty master (no console socket): copies between our stdio and the
+// master. The master is non-blocking: a process that does not read its input never stops the
+// loop that forwards signals; input waits in `pending` until the master takes it.
 struct TtyProxy {
   int master;
   bool in_tty = ::isatty(0);
   bool in_open = true;
+  std::string pending;  // stdin bytes the master has not taken yet
   struct termios saved {};
   explicit TtyProxy(int m) : master(m) {
+    ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
     if (in_tty && ::tcgetattr(0, &saved) == 0) {
       struct termios raw = saved;
       ::cfmakeraw(&raw);
@@ -322,21 +351,48 @@ struct TtyProxy {
     struct winsize ws;
     if (in_tty && ::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
   }
-  static bool copy(int from, int to) {  // false on EOF or error
+  // master -> stdout; false on EOF or error (EAGAIN: nothing more for now, true)
+  bool output() {
     char buf[8192];
-    ssize_t n = ::read(from, buf, sizeof buf);
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
     if (n <= 0) return false;
     for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(to, buf + off, n - off);
+      ssize_t w = ::write(1, buf + off, n - off);
+      if (w < 0 && errno == EINTR) continue;
       if (w <= 0) return false;
       off += w;
     }
     return true;
   }
+  // stdin -> pending; at EOF an end-of-input character for the process
+  void input() {
+    char buf[8192];
+    ssize_t n = ::read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) return;
+    if (n <= 0) {
+      in_open = false;
+      pending += '\x04';
+      return;
+    }
+    pending.append(buf, static_cast<size_t>(n));
+  }
+  void flush_input() {
+    while (!pending.empty()) {
+      ssize_t w = ::write(master, pending.data(), pending.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EAGAIN) return;
+      if (w <= 0) {  // the process side is gone: drop what it would not read
+        pending.clear();
+        return;
+      }
+      pending.erase(0, static_cast<size_t>(w));
+    }
+  }
   void drain() {  // what the process wrote before it exited
-    int fl = fcntl(master, F_GETFL);
-    fcntl(master, F_SETFL, fl | O_NONBLOCK);
-    while (copy(master, 1)) {
+    while (output()) {
+      struct pollfd p = {master, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) break;
     }
   }
 };
@@ -345,16 +401,21 @@ struct TtyProxy {
 // held pty master, also copy stdio and turn SIGWINCH into a resize. The exit status, or 128+N.
 int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) {
   Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
+  if (!sfd) throw_errno("signalfd for signal forwarding");
   std::optional<TtyProxy> tty;
   if (master >= 0) tty.emplace(master);
   bool master_open = master >= 0;
   int status = 0;
   for (;;) {
+    const bool want_in = tty && tty->in_open && tty->pending.size() < 65536;
     struct pollfd p[4] = {{pidfd, POLLIN, 0},
                           {sfd.get(), POLLIN, 0},
-                          {tty && tty->in_open ? 0 : -1, POLLIN, 0},
-                          {master_open ? master : -1, POLLIN, 0}};
-    if (::poll(p, 4, -1) < 0 && errno != EINTR) break;
+                          {want_in ? 0 : -1, POLLIN, 0},
+                          {master_open ? master : -1, static_cast<short>(POLLIN | (tty && !tty->pending.empty() ? POLLOUT : 0)), 0}};
+    if (::poll(p, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("wait for the container process");
+    }
     if (p[1].revents & POLLIN) {
       struct signalfd_siginfo si;
       if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
@@ -363,14 +424,9 @@ int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) 
         else if (sig != SIGCHLD && sig != SIGPIPE && sig != SIGURG) sys::pidfd_send_signal(pidfd, sig);
       }
     }
-    if (p[2].revents & (POLLIN | POLLHUP)) {
-      if (!TtyProxy::copy(0, master)) {
-        tty->in_open = false;
-        char eot = 4;  // stdin ended: end of input for the process too
-        (void)!::write(master, &eot, 1);
-      }
-    }
-    if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) master_open = TtyProxy::copy(master, 1);
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) tty->input();
+    if (tty && !tty->pending.empty()) tty->flush_input();
+    if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) master_open = tty->output();
     if (p[0].revents & POLLIN) {
       if (tty) tty->drain();
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -382,7 +438,8 @@ int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) 
 }
 
 // The exec'd process: --process FILE, or the container's process with the flags' changes.
-spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
+// A --user with a name goes to `user_name`, resolved inside the container.
+spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg, std::string& user_name) {
   spec::Process p;
   if (!o.process_file.empty()) {
     try {
@@ -408,14 +465,19 @@ spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
       char* end;
       unsigned long uid = strtoul(o.user.c_str(), &end, 10);
       unsigned long gid = p.user.gid;
-      if (end == o.user.c_str() || (*end && *end != ':')) throw Error("--user: \"" + o.user + "\" is not uid[:gid]", EINVAL);
-      if (*end == ':') {
+      bool numeric = end != o.user.c_str() && (!*end || *end == ':');
+      if (numeric && *end == ':') {
         const char* g = end + 1;
         gid = strtoul(g, &end, 10);
-        if (end == g || *end) throw Error("--user: \"" + o.user + "\" is not uid[:gid]", EINVAL);
+        numeric = end != g && !*end;
       }
-      p.user.uid = static_cast<uint32_t>(uid);
-      p.user.gid = static_cast<uint32_t>(gid);
+      if (!numeric) {
+        user_name = o.user;  // NAME[:GROUP]: the container's /etc/passwd and /etc/group decide
+        if (o.user[0] == ':' || o.user.back() == ':') throw Error("--user: \"" + o.user + "\" is not user[:group]", EINVAL);
+      } else {
+        p.user.uid = static_cast<uint32_t>(uid);
+        p.user.gid = static_cast<uint32_t>(gid);
+      }
     }
     if (!o.additional_gids.empty()) p.user.additional_gids = o.additional_gids;
     if (!o.caps.empty()) {
@@ -441,7 +503,8 @@ spec::Process exec_process(const ExecOptions& o, const spec::Config& cfg) {
 int exec(const ExecOptions& o) {
   if (o.tty && o.console_socket.empty() && o.detach)
     throw Error("--tty: a detached exec needs --console-socket to hand the terminal to", EINVAL);
-  if (!o.tty && !o.console_socket.empty()) throw Error("--console-socket: given without --tty", EINVAL);
+  if (!o.tty && !o.console_socket.empty() && o.process_file.empty())
+    throw Error("--console-socket: given without --tty", EINVAL);
   state::Dir dir = state::Dir::open(o.root, o.id, false);
   state::Record r = dir.load();
   std::string status = state::derive_status(r, dir.fd());
@@ -449,14 +512,17 @@ int exec(const ExecOptions& o) {
   if (status == "stopped" || !init) throw Error("cannot exec in a stopped container", EINVAL);
   if (status == "paused" && !o.ignore_paused)
     throw Error("cannot exec in a paused container (use --ignore-paused to override)", EINVAL);
-  spec::Config cfg;
-  try {
-    cfg = spec::load_file(r.bundle + "/config.json");
-  } catch (const Error& e) {
-    throw Error(std::string("the container's config.json: ") + e.what(), e.err());
-  }
+  const spec::Config cfg = created_config(dir, r);
   linux_::ExecRequest req;
-  req.process = exec_process(o, cfg);
+  req.process = exec_process(o, cfg, req.user);
+  // With --process the file decides, as runc: its "terminal": true is a terminal exec (the
+  // containerd shim passes no --tty, only --console-socket).
+  const bool tty = o.tty || req.process.terminal;
+  if (tty && o.console_socket.empty() && o.detach)
+    throw Error("process.terminal: a detached exec needs --console-socket to hand the terminal to", EINVAL);
+  if (!tty && !o.console_socket.empty())
+    throw Error("--console-socket: given, but the process file's terminal is false", EINVAL);
+  req.lsm = linux_::host_lsm(req.process);
   req.preserve_fds = o.preserve_fds;
   std::optional<linux_::SeccompFilter> filter;
   if (cfg.linux) {
@@ -482,8 +548,8 @@ int exec(const ExecOptions& o) {
     if (!cgfd) throw_errno("open cgroup " + leaves[0]);
   }
   req.cgroup_fd = cgfd.get();
-  req.console = o.tty;
-  if (o.tty) req.process.terminal = true;
+  req.console = tty;
+  req.process.terminal = tty;
   sigset_t fwd = forwarded_signals(), old;
   if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
   Fd held;  // foreground --tty without a socket: we hold the master
@@ -509,10 +575,34 @@ int exec(const ExecOptions& o) {
   return code;
 }
 
+namespace {
+
+// The init was made but the create cannot finish (the Ack failed): kill it and remove its
+// cgroups; the state dir goes with ~Dir.
+void abandon(Created& c) {
+  sys::kill_and_reap(c.proc.pidfd.get(), c.proc.pid);
+  try {
+    cgroups::Manager::destroy(c.rec.cgroup_leaves, c.rec.cgroup_created, !c.rec.private_pidns);
+  } catch (const Error& e) {
+    spdlog::warn("cleanup after failed create: {}", e.what());
+  }
+}
+
+void ack(Created& c) {
+  try {
+    linux_::sync_ack(c.proc);
+  } catch (...) {
+    abandon(c);
+    throw;
+  }
+  c.dir.commit();
+}
+
+}  // namespace
+
 void create(const CreateOptions& o) {
   Created c = do_create(o, true);
-  linux_::sync_ack(c.proc);
-  c.dir.commit();
+  ack(c);
 }
 
 void start(const std::string& root, const std::string& id) {
@@ -522,6 +612,7 @@ void start(const std::string& root, const std::string& id) {
   if (status == "stopped") throw Error("cannot start a container that has stopped", EINVAL);
   if (status != "created") throw Error("cannot start an already " + status + " container", EINVAL);
   Fd pidfd = live_pidfd(r);
+  if (!pidfd) throw Error("cannot start container " + id + ": its init has exited", ECHILD);
   if (!r.has_process) {
     // Nothing to run: release the init (it exits) and say so.
     Fd fifo(::openat(dir.fd(), kFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
@@ -562,24 +653,49 @@ void start(const std::string& root, const std::string& id) {
 int run(const CreateOptions& o, bool detach, bool keep) {
   if (detach) {
     create(o);
-    start(o.root, o.id);
+    try {
+      start(o.root, o.id);
+    } catch (...) {
+      // runc destroys a container it could not start: nothing stays behind
+      try {
+        destroy(o.root, o.id, true);
+      } catch (const Error& e) {
+        spdlog::warn("remove the container after the failed start: {}", e.what());
+      }
+      throw;
+    }
     return 0;
   }
-  // Block the signals we forward before the child exists; the child clears its mask.
+  // Block the signals we forward before the child exists; the child clears its mask. They stay
+  // blocked until the teardown is over: a second Ctrl-C must not cut the cleanup short.
   sigset_t fwd = forwarded_signals(), old;
   ::sigprocmask(SIG_BLOCK, &fwd, &old);
+  struct Restore {
+    const sigset_t &fwd, &old;
+    ~Restore() {
+      struct timespec zero {};
+      while (::sigtimedwait(&fwd, nullptr, &zero) > 0) {  // what came during the teardown
+      }
+      ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    }
+  } restore{fwd, old};
   Created c = do_create(o, false, o.console_socket.empty());
-  linux_::sync_ack(c.proc);
-  c.dir.commit();
+  ack(c);
   { state::Dir unlock = std::move(c.dir); }  // others (delete --force) may act while we wait
-  linux_::sync_start(c.proc);
-  std::string err = wait_exec(c.proc.sync.get());
-  c.proc.sync.reset();
-  if (!err.empty()) spdlog::error("container process failed to start: {}", err);
-  else run_poststart(c.rec);
-  int code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd, c.master.get());
+  int code = 255;
+  try {
+    linux_::sync_start(c.proc);
+    std::string err = wait_exec(c.proc.sync.get());
+    c.proc.sync.reset();
+    if (!err.empty()) spdlog::error("container process failed to start: {}", err);
+    else run_poststart(c.rec);
+    code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd, c.master.get());
+  } catch (...) {
+    c.master.reset();
+    if (!keep) destroy(o.root, o.id, true);
+    throw;
+  }
   c.master.reset();
-  ::sigprocmask(SIG_SETMASK, &old, nullptr);
   if (!keep) {
     try {
       state::Dir dir = state::Dir::open(o.root, o.id);
@@ -638,8 +754,9 @@ void destroy(const std::string& root, const std::string& id, bool force) {
   }
   state::Record r = dir->load();
   std::string status = state::derive_status(r, dir->fd());
-  // The spec: deleting a container that is not stopped is an error (runc deletes a created one).
-  if (status != "stopped" && status != "creating" && !force)
+  // The spec: deleting a container that is not stopped is an error. A created one is killed and
+  // removed, as runc and crun do (containerd's shim deletes a never-started task so).
+  if (status != "stopped" && status != "creating" && status != "created" && !force)
     throw Error("cannot delete container " + id + " that is not stopped: " + status, EBUSY);
   teardown(*dir, r, r.status != "creating");
 }
@@ -689,7 +806,7 @@ std::vector<std::string> update(const std::string& root, const std::string& id, 
   if (l.status == "stopped") throw Error("container " + id + " is stopped: nothing to update", EINVAL);
   std::vector<spec::Device> devices;
   if (!r.devices.empty()) {
-    spec::Config cfg = spec::load_file(l.rec.bundle + "/config.json");
+    spec::Config cfg = created_config(l.dir, l.rec);
     if (cfg.linux) devices = cfg.linux->devices;
   }
   return manager_of(l).apply(r, r.devices.empty() ? nullptr : &devices, true);

@@ -82,8 +82,11 @@ class Manager {
   // controller.
   int oom_fd();
   bool oom_happened();
-  // Kill everything left in the leaves, then remove the directories we created.
-  static void destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created);
+  // Remove what a container owns: the leaves we created (and sub-cgroups inside them); a parent
+  // we created only if it is empty, never killed in. kill_processes (the container has no pid
+  // namespace of its own): what runs in the leaves is killed first.
+  static void destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created,
+                      bool kill_processes);
   const std::string& leaf_of(std::string_view controller) const;  // "" if none
   bool v2_for(std::string_view controller) const;
   const std::string& v2_dir() const;  // the leaf in the v2 hierarchy; "" if none
@@ -117,6 +120,11 @@ std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::De
                                                       const std::vector<spec::Device>& devices);
 // Starting from deny-all (runc's emulator does the same).
 DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules);
+// A v1 devices.list as a state (a default-allow list shows no exceptions).
+DeviceState parse_device_list(const std::string& text);
+// The writes (file, rule) that take a live v1 cgroup from `cur` to `target` without denying,
+// even for a moment, what both allow (runc's transition); "a" first only when it must reset.
+std::vector<std::pair<std::string, std::string>> device_transition(const DeviceState& cur, const DeviceState& target);
 // eBPF (BPF_PROG_TYPE_CGROUP_DEVICE) instructions for a state; 8-byte bpf_insn each.
 std::vector<uint64_t> device_filter(const DeviceState& s);
 

@@ -22,9 +22,11 @@ struct Record {
   pid_t pid = 0;
   uint64_t start_time = 0;  // /proc/PID/stat field 22: a reused pid is never ours
   bool has_process = true;  // config.json had a process (start refuses otherwise)
+  bool private_pidns = true;  // a pid namespace of its own: the init's death empties its cgroup
   std::map<std::string, std::string> annotations;
   std::vector<std::string> cgroup_leaves;   // absolute dirs the container is placed in
-  std::vector<std::string> cgroup_created;  // dirs we create (removed on delete), parents first
+  std::vector<std::string> cgroup_created;  // dirs we create, parents first: a leaf is ours; a
+                                            // parent is removed only when empty, never killed in
   std::string cgroup_freeze_file;           // freezer.state (v1) or cgroup.freeze (v2): paused?
   std::vector<spec::Hook> poststart, poststop;
 };
@@ -55,6 +57,10 @@ class Dir {
   bool has_record() const;
   Record load() const;
   void save(const Record& r) const;
+  // The config as create read it: `exec` and `update` use it, never the bundle's config.json
+  // of today (editing the bundle after create changes nothing of a container).
+  void save_config(const std::string& json_text) const;
+  std::string load_config() const;
   void commit() { owned_ = false; }
   // Remove the dir and everything in it (state.json, fifo, temp files).
   void remove();

@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "ocirt/cgroups.hpp"
@@ -34,9 +36,12 @@ std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::De
     char t = r.type.empty() ? 'a' : r.type[0];
     out.push_back({r.allow, {t, r.major.value_or(-1), r.minor.value_or(-1), parse_access(r.access)}});
   }
-  // runc's allowed devices: null, zero, full, tty, random, urandom, console, ptmx, the pts.
+  // runc's allowed devices: mknod of any char or block device (opening stays denied), null,
+  // zero, full, tty, random, urandom, console, ptmx, the pts, /dev/net/tun.
+  out.push_back({true, {'c', -1, -1, 1}});
+  out.push_back({true, {'b', -1, -1, 1}});
   for (auto [ma, mi] : std::initializer_list<std::pair<int, int>>{{1, 3}, {1, 5}, {1, 7}, {5, 0}, {1, 8}, {1, 9},
-                                                                   {5, 1}, {5, 2}, {136, -1}})
+                                                                   {5, 1}, {5, 2}, {136, -1}, {10, 200}})
     out.push_back({true, allow_char(ma, mi)});
   for (auto& d : devices) {
     char t = d.type == "b" ? 'b' : 'c';  // "u" (unbuffered char) and "c" are both char devices
@@ -45,6 +50,19 @@ std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::De
   }
   return out;
 }
+
+namespace {
+
+std::string rule_text(const DeviceRule& x) {
+  auto n = [](int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
+  std::string acc;
+  if (x.access & 2) acc += 'r';
+  if (x.access & 4) acc += 'w';
+  if (x.access & 1) acc += 'm';
+  return std::string(1, x.type) + " " + n(x.major) + ":" + n(x.minor) + " " + acc;
+}
+
+}  // namespace
 
 DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules) {
   DeviceState s;
@@ -56,6 +74,17 @@ DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules) {
       continue;
     }
     if (allow == s.allow_by_default) {
+      // The kernel silently ignores a rule that would punch a hole in a wildcard exception
+      // (deny c 1:3 after allow c *:*): the device would stay allowed. Refused, as runc does.
+      for (auto& e : s.exceptions) {
+        bool wider = (e.major < 0 || e.major == r.major) && (e.minor < 0 || e.minor == r.minor) &&
+                     !(e.major == r.major && e.minor == r.minor);
+        if (e.type == r.type && wider && (e.access & r.access))
+          throw Error("linux.resources.devices: \"" + std::string(allow ? "allow " : "deny ") + rule_text(r) +
+                          "\" cannot punch a hole in the wildcard rule \"" + (allow ? "deny " : "allow ") + rule_text(e) +
+                          "\" (the device controller would ignore it)",
+                      EINVAL);
+      }
       // takes back the matching exceptions' access (the kernel's dev_exception_rm)
       for (auto it = s.exceptions.begin(); it != s.exceptions.end();) {
         if (it->type == r.type && it->major == r.major && it->minor == r.minor) {
@@ -78,6 +107,63 @@ DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules) {
     if (!merged) s.exceptions.push_back(r);
   }
   return s;
+}
+
+DeviceState parse_device_list(const std::string& text) {
+  DeviceState s;
+  s.allow_by_default = false;
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(at, nl - at);
+    at = nl + 1;
+    char type = 0, maj[16] = {}, min[16] = {}, acc[8] = {};
+    if (sscanf(line.c_str(), "%c %15[^:]:%15s %7s", &type, maj, min, acc) != 4) continue;
+    if (type == 'a') {
+      s.allow_by_default = true;
+      s.exceptions.clear();
+      continue;
+    }
+    auto num = [](const char* v) { return v[0] == '*' ? int64_t{-1} : static_cast<int64_t>(strtoll(v, nullptr, 10)); };
+    s.exceptions.push_back({type, num(maj), num(min), parse_access(acc)});
+  }
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> device_transition(const DeviceState& cur, const DeviceState& target) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto same = [](const DeviceRule& a, const DeviceRule& b) {
+    return a.type == b.type && a.major == b.major && a.minor == b.minor;
+  };
+  // A default-allow list shows no exceptions in devices.list, and a change of default resets the
+  // list in the kernel: start over. Otherwise only what differs is written, allows first, so a
+  // device both keep (/dev/null) is never denied in between.
+  if (cur.allow_by_default || cur.allow_by_default != target.allow_by_default) {
+    out.push_back({target.allow_by_default ? "devices.allow" : "devices.deny", "a"});
+    for (auto& e : target.exceptions) out.push_back({target.allow_by_default ? "devices.deny" : "devices.allow", rule_text(e)});
+    return out;
+  }
+  for (auto& t : target.exceptions) {
+    unsigned have = 0;
+    for (auto& c : cur.exceptions)
+      if (same(c, t)) have |= c.access;
+    if (t.access & ~have) {
+      DeviceRule add = t;
+      add.access = t.access & ~have;
+      out.push_back({"devices.allow", rule_text(add)});
+    }
+  }
+  for (auto& c : cur.exceptions) {
+    unsigned keep = 0;
+    for (auto& t : target.exceptions)
+      if (same(c, t)) keep |= t.access;
+    if (c.access & ~keep) {
+      DeviceRule drop = c;
+      drop.access = c.access & ~keep;
+      out.push_back({"devices.deny", rule_text(drop)});
+    }
+  }
+  return out;
 }
 
 namespace {

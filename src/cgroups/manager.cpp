@@ -473,9 +473,9 @@ static void rmdir_children(const std::string& dir) {
 
 std::vector<pid_t> Manager::pids() const {
   std::vector<pid_t> out;
-  // One hierarchy is enough: every process of ours is in all of them. Prefer one that a
-  // process cannot leave by itself (no cgroup namespace games): the first v1 or the v2 leaf.
-  if (!leaves_.empty()) read_pids(leaves_[0].dir, out);
+  // One hierarchy is enough: every process of ours is in all of them, in the leaf or below it
+  // (exec --cgroup, a manager inside the container): the whole subtree is read.
+  if (!leaves_.empty()) read_pids_tree(leaves_[0].dir, out);
   return out;
 }
 
@@ -529,45 +529,41 @@ bool Manager::oom_happened() {
   return more;
 }
 
-void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created) {
+void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<std::string>& created,
+                      bool kill_processes) {
   Manager m(leaves);
   // A frozen cgroup cannot die: thaw first.
   if (m.can_freeze() && m.frozen()) {
     try { m.freeze(false); } catch (const Error&) {}
   }
   struct timespec ts = {0, 1000000};
-  // Leaves we made are emptied below only if rmdir says EBUSY (usually they are empty: the
-  // init has died and its pid namespace with it), so no cgroup.procs read per hierarchy. A
-  // leaf we did not make stays, but what is in it is killed.
-  std::vector<std::string> foreign;
-  for (auto& l : leaves)
-    if (std::find(created.begin(), created.end(), l) == created.end()) foreign.push_back(l);
-  for (int round = 0; !foreign.empty() && round < 2000; ++round) {  // up to ~2 s
-    std::vector<pid_t> left;
-    for (auto& l : foreign) read_pids(l, left);
-    if (left.empty()) break;
-    for (pid_t p : left) ::kill(p, SIGKILL);
-    nanosleep(&ts, nullptr);
+  // A container owns its leaves and what is below them, nothing above. What runs in them is
+  // killed only when the container has no pid namespace of its own (runc's rule); with one,
+  // the init's death has emptied them, and we only wait for the kernel to let go.
+  if (kill_processes) {
+    for (int round = 0; round < 2000; ++round) {  // up to ~2 s
+      std::vector<pid_t> left;
+      for (auto& l : leaves) read_pids_tree(l, left);
+      if (left.empty()) break;
+      for (pid_t p : left) ::kill(p, SIGKILL);
+      nanosleep(&ts, nullptr);
+    }
   }
   std::string failed;
   for (auto it = created.rbegin(); it != created.rend(); ++it) {
-    int tries = 0;
-    while (::rmdir(it->c_str()) < 0) {
+    const bool leaf = std::find(leaves.begin(), leaves.end(), *it) != leaves.end();
+    if (!leaf) {
+      // A parent we had to make: removed if empty, else left to whoever lives there now.
+      if (::rmdir(it->c_str()) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+        failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(errno) + ")";
+      continue;
+    }
+    for (int tries = 0;; ++tries) {
+      // sub-cgroups made inside ours (exec --cgroup, a manager in the container), deepest first
+      rmdir_children(*it);
+      if (::rmdir(it->c_str()) == 0 || errno == ENOENT) break;
       const int e = errno;
-      if (e == ENOENT) break;
-      if (e == EBUSY && tries == 0) {
-        // processes left in it, or sub-cgroups made inside the container's (exec --cgroup, a
-        // manager in the container): kill what is in them and remove them, deepest first
-        for (int round = 0; round < 2000; ++round) {
-          std::vector<pid_t> left;
-          read_pids_tree(*it, left);
-          if (left.empty()) break;
-          for (pid_t p : left) ::kill(p, SIGKILL);
-          nanosleep(&ts, nullptr);
-        }
-        rmdir_children(*it);
-      }
-      if (e != EBUSY || ++tries > 1000) {
+      if (e != EBUSY || tries >= 2000) {
         failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(e) + ")";
         break;
       }

@@ -288,19 +288,23 @@ std::vector<std::string> Manager::apply(const spec::Resources& r, const std::vec
   if (devices) {
     DeviceState st = emulate(device_rules(r.devices, *devices));
     if (const Leaf* l = find("devices"); l && !l->h->v2) {
-      auto rule = [](const DeviceRule& x) {
-        auto n = [](int64_t v) { return v < 0 ? std::string("*") : std::to_string(v); };
-        std::string acc;
-        if (x.access & 2) acc += 'r';
-        if (x.access & 4) acc += 'w';
-        if (x.access & 1) acc += 'm';
-        return std::string(1, x.type) + " " + n(x.major) + ":" + n(x.minor) + " " + acc;
-      };
       const std::string field = R + "devices";
-      put(l->dir, st.allow_by_default ? "devices.allow" : "devices.deny", "a", field);
-      std::vector<std::string> rules;
-      for (auto& x : st.exceptions) rules.push_back(rule(x));
-      if (!rules.empty()) put_each(l->dir, st.allow_by_default ? "devices.deny" : "devices.allow", rules, field);
+      // a fresh cgroup (create) starts over; a live one (update) gets only the difference
+      DeviceState cur;
+      cur.allow_by_default = true;
+      if (update) cur = parse_device_list(get(l->dir, "devices.list"));
+      std::string file;
+      std::vector<std::string> batch;
+      auto flush = [&]() {
+        if (!batch.empty()) put_each(l->dir, file.c_str(), batch, field);
+        batch.clear();
+      };
+      for (auto& [f, rule] : device_transition(cur, st)) {
+        if (f != file) flush();
+        file = f;
+        batch.push_back(rule);
+      }
+      flush();
     } else if (const Leaf* v = v2_leaf(); v && System::get().layout == Layout::V2) {
       attach_device_filter(v->dir, device_filter(st));
     } else if (!r.devices.empty()) {

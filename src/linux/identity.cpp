@@ -13,6 +13,7 @@
 
 #include "ocirt/error.hpp"
 #include "src/linux/linux.hpp"
+#include "src/linux/util.hpp"
 #include "src/spec/rlimits.hpp"
 
 namespace ocirt::linux_ {
@@ -34,9 +35,12 @@ struct CapSet {
   const char* field;
 };
 
-// Loads the sets into libcap-ng's state and returns the bounding set as a mask.
-uint64_t load_caps(const spec::Capabilities& c) {
+// Loads the sets into libcap-ng's state and returns the bounding set as a mask. Names that
+// libcap-ng or this kernel does not know are left out with a warning, as runc does (podman's
+// lists can name capabilities newer than the kernel); a known one the runtime lacks is an error.
+uint64_t load_caps(const spec::Capabilities& c, std::vector<std::string>& warnings) {
   uint64_t bounding = 0, checked = 0;
+  std::vector<std::string> unknown;
   capng_clear(CAPNG_SELECT_ALL);
   const CapSet sets[] = {
       {c.bounding, CAPNG_BOUNDING_SET, "bounding"}, {c.effective, CAPNG_EFFECTIVE, "effective"},
@@ -46,16 +50,25 @@ uint64_t load_caps(const spec::Capabilities& c) {
     if (!s.names) continue;
     for (size_t i = 0; i < s.names->size(); ++i) {
       const std::string& name = (*s.names)[i];
-      int cap = capng_name_to_capability(name.c_str() + 4);
+      int cap = name.size() > 4 ? capng_name_to_capability(name.c_str() + 4) : -1;
       std::string where = std::string("process.capabilities.") + s.field + "[" + std::to_string(i) + "]";
       // A capability the runtime itself lacks cannot be given: say so instead of dropping it.
       // (Each capability is asked about once, though it is usually named in four sets.)
-      if (cap < 0 || cap >= 64 || (!(checked & (uint64_t{1} << cap)) && ::prctl(PR_CAPBSET_READ, cap) != 1))
-        throw Error(where + ": " + name + " is not in the runtime's bounding set on this host", EPERM);
+      int have = cap < 0 || cap >= 64 ? -1 : (checked & (uint64_t{1} << cap)) ? 1 : ::prctl(PR_CAPBSET_READ, cap);
+      if (have < 0) {  // unknown to libcap-ng, or beyond this kernel's last capability (EINVAL)
+        if (std::find(unknown.begin(), unknown.end(), name) == unknown.end()) unknown.push_back(name);
+        continue;
+      }
+      if (have != 1) throw Error(where + ": " + name + " is not in the runtime's bounding set on this host", EPERM);
       if (capng_update(CAPNG_ADD, s.type, cap) < 0) throw Error(where + ": cannot add " + name, EINVAL);
       checked |= uint64_t{1} << cap;
       if (s.type == CAPNG_BOUNDING_SET) bounding |= uint64_t{1} << cap;
     }
+  }
+  if (!unknown.empty()) {
+    std::string list;
+    for (auto& n : unknown) list += (list.empty() ? "" : " ") + n;
+    warnings.push_back("ignoring unknown or unavailable capabilities: [" + list + "]");
   }
   return bounding;
 }
@@ -79,7 +92,7 @@ void drop_bounding(uint64_t keep) {
 void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::string>& warnings) {
   const bool caps = p.capabilities.has_value();
   if (caps) {
-    drop_bounding(load_caps(*p.capabilities));
+    drop_bounding(load_caps(*p.capabilities, warnings));
   }
   std::vector<gid_t> groups(p.user.additional_gids.begin(), p.user.additional_gids.end());
   if (::setgroups(groups.size(), groups.data()) < 0 && !(in_userns && errno == EPERM))
@@ -93,7 +106,11 @@ void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::str
     // Like runc: an ambient capability the kernel refuses (not permitted and inheritable) is a warning.
     if (p.capabilities->ambient) {
       for (auto& name : *p.capabilities->ambient) {
-        int cap = capng_name_to_capability(name.c_str() + 4);
+        int cap = name.size() > 4 ? capng_name_to_capability(name.c_str() + 4) : -1;
+        if (cap < 0 || !capng_have_capability(CAPNG_PERMITTED, static_cast<unsigned>(cap))) {
+          if (cap >= 0) warnings.push_back("debug:process.capabilities.ambient: cannot raise " + name + " (it must be permitted and inheritable)");
+          continue;  // unknown: already warned about, or not permitted
+        }
         if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
           warnings.push_back("debug:process.capabilities.ambient: cannot raise " + name + ": " + std::strerror(errno) +
                              " (it must be permitted and inheritable)");
@@ -148,11 +165,121 @@ std::string find_executable(const spec::Process& p) {
   throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
 }
 
-int exec_process(const std::string& exe, const spec::Process& p) {
+namespace {
+
+// The fields of /etc/passwd or /etc/group lines, the way runc's user package reads them:
+// "name:x:id:gid:gecos:home:shell" and "name:x:gid:member,member".
+std::vector<std::string_view> fields(std::string_view line) {
+  std::vector<std::string_view> f;
+  for (size_t at = 0;;) {
+    size_t c = line.find(':', at);
+    f.push_back(line.substr(at, c == line.npos ? line.npos : c - at));
+    if (c == line.npos) return f;
+    at = c + 1;
+  }
+}
+
+template <class F>
+void each_line(const char* path, F&& f) {
+  std::string text;
+  try {
+    if (!sys::try_read_file(path, text)) return;
+  } catch (const Error&) {
+    return;
+  }
+  for (size_t at = 0; at < text.size();) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + at, nl - at);
+    if (!line.empty() && line[0] != '#' && f(fields(line))) return;
+    at = nl + 1;
+  }
+}
+
+bool number(std::string_view s, uint32_t& out) {
+  if (s.empty() || s.size() > 10) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > UINT32_MAX) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+}  // namespace
+
+std::string home_of(const spec::Process& p) {
+  for (auto& e : p.env)
+    if (e.rfind("HOME=", 0) == 0) return "";
+  std::string home = "/";  // runc's default for a user without an entry
+  std::string uid = std::to_string(p.user.uid);
+  each_line("/etc/passwd", [&](const std::vector<std::string_view>& f) {
+    if (f.size() < 6 || f[2] != uid) return false;
+    home = f[5].empty() ? "/" : std::string(f[5]);
+    return true;
+  });
+  return home;
+}
+
+void resolve_user(const std::string& spec, spec::User& u) {
+  std::string user = spec, group;
+  if (auto c = spec.find(':'); c != std::string::npos) {
+    user = spec.substr(0, c);
+    group = spec.substr(c + 1);
+  }
+  if (user.empty()) throw Error("--user: \"" + spec + "\" names no user", EINVAL);
+  uint32_t uid = 0, gid = 0;
+  bool by_number = number(user, uid), found = by_number, gid_known = false;
+  std::string name = by_number ? "" : user;
+  each_line("/etc/passwd", [&](const std::vector<std::string_view>& f) {
+    uint32_t id;
+    if (f.size() < 4 || !number(f[2], id)) return false;
+    if (by_number ? id != uid : f[0] != user) return false;
+    uid = id;
+    found = gid_known = number(f[3], gid);
+    name = std::string(f[0]);
+    return true;
+  });
+  if (!found) throw Error("--user: unable to find user " + user + ": no matching entries in passwd file", ENOENT);
+  if (!group.empty()) {
+    bool g_number = number(group, gid);
+    bool g_found = g_number;
+    if (!g_number)
+      each_line("/etc/group", [&](const std::vector<std::string_view>& f) {
+        if (f.size() < 3 || f[0] != group || !number(f[2], gid)) return false;
+        return g_found = true;
+      });
+    if (!g_found) throw Error("--user: unable to find group " + group + ": no matching entries in group file", ENOENT);
+    gid_known = true;
+  }
+  u.uid = uid;
+  if (gid_known) u.gid = gid;
+  // the groups that list the user (runc's supplementary groups for a named user)
+  if (!name.empty() && group.empty())
+    each_line("/etc/group", [&](const std::vector<std::string_view>& f) {
+      uint32_t g;
+      if (f.size() < 4 || !number(f[2], g)) return false;
+      for (size_t at = 0; at <= f[3].size();) {
+        size_t c = f[3].find(',', at);
+        if (f[3].substr(at, c == std::string_view::npos ? std::string_view::npos : c - at) == name &&
+            std::find(u.additional_gids.begin(), u.additional_gids.end(), g) == u.additional_gids.end())
+          u.additional_gids.push_back(g);
+        if (c == std::string_view::npos) break;
+        at = c + 1;
+      }
+      return false;
+    });
+}
+
+int exec_process(const std::string& exe, const spec::Process& p, const std::string& home) {
   std::vector<char*> argv, envp;
   for (auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   for (auto& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  std::string home_env = "HOME=" + home;
+  if (!home.empty()) envp.push_back(home_env.data());
   envp.push_back(nullptr);
   ::execve(exe.c_str(), argv.data(), envp.data());
   return errno;

@@ -9,69 +9,22 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
+#include <climits>
+#include <dirent.h>
 
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/util.hpp"
+#include "src/spec/mount_options.hpp"
 
 namespace ocirt::linux_ {
 namespace {
 
-struct MountFlags {
-  unsigned long flags = 0;       // mount(2) flags
-  unsigned long clear = 0;       // flags explicitly turned off (rw, suid, ...)
-  unsigned long propagation = 0; // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE [|MS_REC]
-  bool bind = false, rbind = false;
-  bool idmap = false, ridmap = false;
-  std::string data;
-};
+using MountFlags = spec::MountOptions;
 
-MountFlags parse_options(const std::vector<std::string>& opts) {
-  static const struct {
-    const char* name;
-    bool clear;
-    unsigned long flag;
-  } table[] = {
-      {"ro", false, MS_RDONLY},         {"rw", true, MS_RDONLY},           {"nosuid", false, MS_NOSUID},
-      {"suid", true, MS_NOSUID},        {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
-      {"noexec", false, MS_NOEXEC},     {"exec", true, MS_NOEXEC},         {"sync", false, MS_SYNCHRONOUS},
-      {"async", true, MS_SYNCHRONOUS},  {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
-      {"mand", false, MS_MANDLOCK},     {"nomand", true, MS_MANDLOCK},     {"atime", true, MS_NOATIME},
-      {"noatime", false, MS_NOATIME},   {"diratime", true, MS_NODIRATIME}, {"nodiratime", false, MS_NODIRATIME},
-      {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME}, {"strictatime", false, MS_STRICTATIME},
-      {"nostrictatime", true, MS_STRICTATIME}, {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
-      {"silent", false, MS_SILENT},     {"loud", true, MS_SILENT},         {"iversion", false, MS_I_VERSION},
-      {"noiversion", true, MS_I_VERSION},
-  };
-  static const struct {
-    const char* name;
-    unsigned long flag;
-  } prop[] = {
-      {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
-      {"rshared", MS_SHARED | MS_REC},  {"slave", MS_SLAVE},               {"rslave", MS_SLAVE | MS_REC},
-      {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
-  };
-  MountFlags m;
-  for (auto& o : opts) {
-    if (o == "bind") { m.bind = true; continue; }
-    if (o == "rbind") { m.bind = m.rbind = true; continue; }
-    if (o == "tmpcopyup") continue;  // runc extension, not supported: ignored like an fs hint
-    if (o == "idmap") { m.idmap = true; continue; }
-    if (o == "ridmap") { m.idmap = m.ridmap = true; continue; }
-    bool found = false;
-    for (auto& e : table)
-      if (o == e.name) {
-        if (e.clear) { m.flags &= ~e.flag; m.clear |= e.flag; }
-        else m.flags |= e.flag;
-        found = true;
-      }
-    for (auto& e : prop)
-      if (o == e.name) { m.propagation = e.flag; found = true; }
-    if (!found) m.data += (m.data.empty() ? "" : ",") + o;
-  }
-  return m;
-}
+MountFlags parse_options(const std::vector<std::string>& opts) { return spec::parse_mount_options(opts); }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
@@ -83,6 +36,7 @@ uint64_t to_attr(unsigned long f) {
   if (f & MS_NODEV) a |= MOUNT_ATTR_NODEV;
   if (f & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
   if (f & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (f & MS_NOSYMFOLLOW) a |= MOUNT_ATTR_NOSYMFOLLOW;
   if (f & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
   else if (f & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
   else if (f & MS_RELATIME) a |= MOUNT_ATTR_RELATIME;
@@ -115,12 +69,74 @@ void bind_onto(int src_dirfd, const char* src_path, int target_fd, bool recursiv
                    (src_path[0] ? 0 : AT_EMPTY_PATH);
   Fd tree(::open_tree(src_dirfd, src_path, flags));
   if (!tree) throw_errno(what + ": open_tree");
-  uint64_t set = to_attr(f.flags);
-  if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
+  uint64_t set = to_attr(f.flags), clr = to_attr(f.clear) & ~uint64_t{MOUNT_ATTR__ATIME};  // rw, suid, exec, ...
+  if (set || clr || f.propagation)
+    set_attr(tree.get(), set, clr, propagation_of(f.propagation), false, what + ": set mount attributes");
   if (f.propagation & MS_REC) set_attr(tree.get(), 0, 0, propagation_of(f.propagation), true, what + ": set propagation");
+  // rro, rnosuid, ...: the whole tree, submounts included, before anyone can see it
+  if (f.rec_set || f.rec_clr) set_attr(tree.get(), f.rec_set, f.rec_clr, 0, true, what + ": set recursive mount attributes");
 
   if (::move_mount(tree.get(), "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     throw_errno(what + ": move_mount");
+}
+
+// tmpcopyup (podman's --tmpfs): what the directory held is copied into the new tmpfs, owners,
+// modes and symlinks kept. Never follows a symlink; depth-bounded.
+void copy_entries(int from, int to, const std::string& what, int depth) {
+  if (depth > 64) throw Error(what + ": directory tree deeper than 64 levels", ELOOP);
+  int dup = ::fcntl(from, F_DUPFD_CLOEXEC, 3);
+  DIR* d = dup < 0 ? nullptr : ::fdopendir(dup);
+  if (!d) {
+    if (dup >= 0) ::close(dup);
+    throw_errno(what + ": read directory");
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  while (struct dirent* e = ::readdir(d)) {
+    const char* n = e->d_name;
+    if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+    struct stat st;
+    if (::fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) throw_errno(what + ": stat " + n);
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST) throw_errno(what + ": mkdir " + n);
+      Fd a(::openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
+          b(::openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!a || !b) throw_errno(what + ": open " + n);
+      copy_entries(a.get(), b.get(), what, depth + 1);
+      ::fchmod(b.get(), st.st_mode & 07777);
+    } else if (S_ISREG(st.st_mode)) {
+      Fd a(::openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)),
+          b(::openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777));
+      if (!a || !b) throw_errno(what + ": copy " + n);
+      for (off_t left = st.st_size; left > 0;) {
+        ssize_t c = ::copy_file_range(a.get(), nullptr, b.get(), nullptr, static_cast<size_t>(left), 0);
+        if (c < 0 && errno == EINTR) continue;
+        if (c <= 0) {
+          if (c < 0) throw_errno(what + ": copy " + n);
+          break;
+        }
+        left -= c;
+      }
+      ::fchmod(b.get(), st.st_mode & 07777);
+    } else if (S_ISLNK(st.st_mode)) {
+      char buf[PATH_MAX];
+      ssize_t l = ::readlinkat(from, n, buf, sizeof buf - 1);
+      if (l < 0) throw_errno(what + ": readlink " + n);
+      buf[l] = 0;
+      if (::symlinkat(buf, to, n) < 0) throw_errno(what + ": symlink " + n);
+    } else if (::mknodat(to, n, st.st_mode, st.st_rdev) < 0) {
+      throw_errno(what + ": mknod " + n);
+    }
+    if (::fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) throw_errno(what + ": chown " + n);
+  }
+}
+
+void copy_up(int from, int to, const std::string& what) {
+  copy_entries(from, to, what, 0);
+  struct stat st;  // the tmpfs root takes the directory's owner and mode
+  if (::fstat(from, &st) == 0) {
+    if (::fchown(to, st.st_uid, st.st_gid) < 0) throw_errno(what + ": chown");
+    ::fchmod(to, st.st_mode & 07777);
+  }
 }
 
 bool is_dir(const std::string& p) {
@@ -205,10 +221,15 @@ void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idm
     flags &= ~MS_RDONLY;  // devices are created first; read-only afterwards
   }
   // linux.mountLabel: the SELinux context of the filesystems we mount (when SELinux is on)
-  if (ctx.cfg->linux && !ctx.cfg->linux->mount_label.empty() && selinux_enabled() && m.type != "proc" &&
+  if (ctx.cfg->linux && !ctx.cfg->linux->mount_label.empty() && ctx.lsm.selinux && m.type != "proc" &&
       m.type != "sysfs" && m.type != "cgroup" && m.type != "cgroup2")
     f.data += (f.data.empty() ? "" : ",") + std::string("context=\"") + ctx.cfg->linux->mount_label + "\"";
   const char* data = f.data.empty() ? nullptr : f.data.c_str();
+  Fd below;  // tmpcopyup: what the tmpfs will cover, to copy into it
+  if (f.tmpcopyup) {
+    below.reset(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!below) throw_errno(what + ": tmpcopyup: open " + dest);
+  }
   if (::mount(m.source.c_str(), fd_path(target.get()).c_str(), m.type.c_str(), flags, data) < 0) {
     int e = errno;
     // Without a new net (ipc) namespace the kernel refuses a fresh sysfs (mqueue): bind the host's.
@@ -222,10 +243,13 @@ void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idm
     }
     throw_errno(what, e);
   }
-  if (f.propagation) {
-    Fd top(sys::open_in_root(rootfd, dest, O_PATH));
+  if (f.propagation || f.rec_set || f.rec_clr || below) {
+    Fd top(sys::open_in_root(rootfd, dest, below ? O_RDONLY | O_DIRECTORY : O_PATH));
     if (top.get() < 0) throw_errno(what + ": reopen", -top.release());
-    set_attr(top.get(), 0, 0, propagation_of(f.propagation), f.propagation & MS_REC, what + ": propagation");
+    if (below) copy_up(below.get(), top.get(), what + ": tmpcopyup");
+    if (f.propagation)
+      set_attr(top.get(), 0, 0, propagation_of(f.propagation), f.propagation & MS_REC, what + ": propagation");
+    if (f.rec_set || f.rec_clr) set_attr(top.get(), f.rec_set, f.rec_clr, 0, true, what + ": recursive attributes");
   }
 }
 
@@ -251,6 +275,7 @@ Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int us
   if (!tree) throw_errno(what + ": open_tree");
   uint64_t set = to_attr(f.flags);
   if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
+  if (f.rec_set || f.rec_clr) set_attr(tree.get(), f.rec_set, f.rec_clr, 0, true, what + ": set recursive mount attributes");
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
@@ -318,7 +343,9 @@ void finish_rootfs(const InitContext& ctx) {
   Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (cfg.linux) {
     for (auto& path : cfg.linux->readonly_paths) {
-      int fd = sys::open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
+      // A symlink is followed (inside the root): its target is made read-only, as runc's bind
+      // of the path does, not the link.
+      int fd = sys::open_in_root(root.get(), path, O_PATH);
       if (fd == -ENOENT) continue;
       if (fd < 0) throw_errno("linux.readonlyPaths: " + path, -fd);
       Fd f(fd);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <set>
 
+#include "config.h"
 #include "ocirt/error.hpp"
 #include "ocirt/fd.hpp"
 
@@ -93,7 +94,8 @@ namespace {
 
 // The cache key: a canonical text of everything that shapes the compiled program.
 std::string cache_key(const spec::Seccomp& s) {
-  std::string k = "oci-rt-seccomp-v1\n";
+  // the runtime's own version first: a new build may compile the same profile differently
+  std::string k = "oci-rt-seccomp-v1 " OCIRT_VERSION " " OCIRT_COMMIT "\n";
   const scmp_version* v = seccomp_version();
   k += "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
   k += " api " + std::to_string(seccomp_api_get()) + " native " + std::to_string(seccomp_arch_native()) + "\n";

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "ocirt/spec.hpp"
+#include "src/spec/mount_options.hpp"
 
 namespace ocirt::spec {
 
@@ -35,12 +36,10 @@ std::string features_json() {
   w.Key("ociVersionMax");
   w.String(OCIRT_SPEC_VERSION);
   list("hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"});
-  list("mountOptions",
-       {"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "idmap", "iversion", "lazytime", "loud",
-        "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime",
-        "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ridmap", "ro", "rprivate",
-        "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync",
-        "unbindable"});
+  w.Key("mountOptions");
+  w.StartArray();
+  for (auto& o : mount_option_names()) w.String(o.c_str());
+  w.EndArray();
   w.Key("linux");
   w.StartObject();
   list("namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"});

@@ -87,6 +87,8 @@ std::string to_json(const Record& r) {
   w.Uint64(r.start_time);
   w.Key("hasProcess");
   w.Bool(r.has_process);
+  w.Key("privatePidns");
+  w.Bool(r.private_pidns);
   kv("bundle", r.bundle);
   kv("rootfs", r.rootfs);
   kv("created", r.created);
@@ -116,6 +118,7 @@ Record from_json(const std::string& text) {
   r.pid = json::num<int>(d, "pid").value_or(0);
   r.start_time = json::num<uint64_t>(d, "pidStartTime").value_or(0);
   r.has_process = json::boolean(d, "hasProcess", true);
+  r.private_pidns = json::boolean(d, "privatePidns", true);
   r.bundle = json::str(d, "bundle");
   r.rootfs = json::str(d, "rootfs");
   r.created = json::str(d, "created");
@@ -256,6 +259,24 @@ Record Dir::load() const {
 }
 
 void Dir::save(const Record& r) const { sys::write_atomic(fd_.get(), kStateFile, to_json(r), 0600); }
+
+void Dir::save_config(const std::string& text) const {
+  Fd f(::openat(fd_.get(), "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!f) throw_errno("keep the container's config in " + path_);
+  for (size_t off = 0; off < text.size();) {
+    ssize_t n = ::write(f.get(), text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_errno("keep the container's config in " + path_);
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string Dir::load_config() const {
+  Fd f(::openat(fd_.get(), "config.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  std::string text;
+  if (!f || !sys::read_all(f.get(), text)) throw_errno("read the container's config in " + path_);
+  return text;
+}
 
 void Dir::remove() {
   if (!fd_) return;

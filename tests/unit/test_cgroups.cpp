@@ -50,8 +50,41 @@ TEST_CASE("device rules: the kernel's v1 semantics") {
   devs[0].minor = 229;
   s = emulate(device_rules({}, devs));
   CHECK_FALSE(s.allow_by_default);
-  CHECK(s.exceptions.size() == 10);
+  // mknod of any char/block device, 9 char devices and /dev/net/tun (runc's), then /dev/fuse
+  REQUIRE(s.exceptions.size() == 13);
+  CHECK(s.exceptions[0].type == 'c');
+  CHECK(s.exceptions[0].major == -1);
+  CHECK(s.exceptions[0].access == 1);
+  CHECK(s.exceptions[1].type == 'b');
   CHECK(s.exceptions.back().major == 10);
+  CHECK(s.exceptions.back().minor == 229);
+  // a deny inside a wildcard allow cannot be expressed (the kernel ignores it): refused
+  CHECK_THROWS_AS(emulate(rules({{false, {'a', -1, -1, 7}}, {true, {'c', -1, -1, 7}}, {false, {'c', 1, 3, 7}}})),
+                  ocirt::Error);
+  CHECK_THROWS_AS(emulate(rules({{false, {'a', -1, -1, 7}}, {true, {'c', 1, -1, 2}}, {false, {'c', 1, 3, 6}}})),
+                  ocirt::Error);
+  // a deny whose access the wildcard does not have is fine
+  CHECK_NOTHROW(emulate(rules({{false, {'a', -1, -1, 7}}, {true, {'c', -1, -1, 1}}, {false, {'c', 1, 3, 6}}})));
+}
+
+TEST_CASE("device rules: an update writes only the difference, allows first") {
+  DeviceState cur = parse_device_list("c 1:3 rwm\nc 1:5 rwm\nc *:* m\n");
+  CHECK_FALSE(cur.allow_by_default);
+  REQUIRE(cur.exceptions.size() == 3);
+  CHECK(cur.exceptions[2].major == -1);
+  DeviceState target;
+  target.allow_by_default = false;
+  target.exceptions = {{'c', 1, 3, 7}, {'c', -1, -1, 1}, {'c', 10, 200, 7}, {'c', 1, 5, 2}};
+  auto w = device_transition(cur, target);
+  REQUIRE(w.size() == 2);
+  CHECK(w[0] == std::pair<std::string, std::string>{"devices.allow", "c 10:200 rwm"});
+  CHECK(w[1] == std::pair<std::string, std::string>{"devices.deny", "c 1:5 wm"});
+  // nothing about /dev/null (1:3), kept by both, is ever written
+  for (auto& [f, r] : w) CHECK(r.find("1:3") == std::string::npos);
+  // from allow-all (its exceptions are not listed) or to another default: reset with "a"
+  w = device_transition(parse_device_list("a *:* rwm\n"), target);
+  REQUIRE(w.size() == 5);
+  CHECK(w[0] == std::pair<std::string, std::string>{"devices.deny", "a"});
 }
 
 TEST_CASE("sizes for update flags (runc's RAMInBytes)") {
