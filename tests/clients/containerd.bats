@@ -131,3 +131,17 @@ s_tty() {
   [ "$status" -eq 0 ] && [[ "$output" == *"/dev/pts/0"* ]] || { echo "tty: $status $output"; return 1; }
 }
 @test "containerd: ctr run -t gives the container a terminal" { both s_tty; }
+
+# The shim's `exec --process FILE --console-socket SOCK --detach` with "terminal": true in the
+# file and no --tty (kubectl exec -it on a containerd node takes this path).
+s_exec_tty() {
+  local t=x-$1
+  cr "$1" -d --cgroup "$(cg $t)" $img $t sleep 1000 >/dev/null || return 1
+  run script -qec "ctr --address $CS/containerd.sock -n ocirt-test task exec -t --exec-id e2 $t sh -c 'tty; exit 3'" /dev/null
+  [ "$status" -eq 3 ] && [[ "$output" == *"/dev/pts/"* ]] || { echo "exec -t: $status $output"; return 1; }
+  c task kill -s KILL $t >/dev/null || return 1
+  local i
+  for i in $(seq 50); do [ "$(c task ls | awk -v t=$t '$1 == t {print $3}')" = STOPPED ] && break; sleep 0.1; done
+  c task rm $t >/dev/null && c containers rm $t
+}
+@test "containerd: task exec -t (the terminal comes from the process file, as with runc)" { both s_exec_tty; }

@@ -40,6 +40,7 @@ teardown() {
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
   for p in ${KILL_PIDS:-}; do kill -9 "$p" 2>/dev/null || true; done
+  for m in ${UMOUNTS:-}; do umount -l "$m" 2>/dev/null || true; done
   for d in ${CLEANUP_DIRS:-}; do rmdir "$d" 2>/dev/null || true; done
 }
 
