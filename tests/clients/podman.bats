@@ -201,5 +201,5 @@ s_many() {
   # conmon passes --root /run/oci-rt... per runtime; nothing of a removed container remains
   [ -z "$(find /run -maxdepth 3 -path '*ocirt*' -name '*.fifo' 2>/dev/null)" ]
   [ -z "$(find /sys/fs/cgroup -mindepth 3 -maxdepth 4 -path "*${PARENT}/libpod-*" -type d 2>/dev/null)" ]
-  ! grep -q "$PT" /proc/self/mountinfo
+  run ! grep -q "$PT" /proc/self/mountinfo
 }

@@ -61,7 +61,7 @@ v1() { [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; }
   if [ -e "$h/hugetlb.2MB.max" ]; then [ "$(cat "$h/hugetlb.2MB.max")" = 4194304 ]; else [ "$(cat "$h/hugetlb.2MB.limit_in_bytes")" = 4194304 ]; fi
   grep -qx 'b 7:0 r' "$d/devices.list"
   grep -qx 'c 1:3 rwm' "$d/devices.list"
-  ! grep -q '^a ' "$d/devices.list"
+  run ! grep -q '^a ' "$d/devices.list"
   ocirt delete --force "$ID"
   no_leftovers
 }
@@ -221,7 +221,7 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   [[ "${lines[0]}" == *PID* ]]
   [ "${#lines[@]}" -eq 4 ]
   [[ "$output" == *"sleep 100"* && "$output" == *"sleep 101"* ]]
-  ! grep -q bats <<<"$output"
+  run ! grep -q bats <<<"$output"
   run ocirt ps "$ID" -o pid,comm
   [ "${#lines[@]}" -eq 4 ]
   [[ "${lines[0]}" == *COMMAND* ]]

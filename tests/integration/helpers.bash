@@ -1,6 +1,10 @@
 # Shared set-up for the integration tests: a private state root, a busybox bundle per test,
 # and a teardown that removes every container, cgroup and mount a test made, even on failure.
 
+# `run !` and `run -N` (a bare `! cmd` line asserts nothing in bats unless it is a test's last
+# line: tests/run.sh refuses it)
+bats_require_minimum_version 1.5.0
+
 OCIRT=${OCIRT:-$BATS_TEST_DIRNAME/../../build/oci-rt}
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 

@@ -82,7 +82,7 @@ load helpers
   echo "$output" | grep -qE ' /sys/fs/cgroup ro,.* - tmpfs '
   echo "$output" | grep -qE ' /sys/fs/cgroup/memory .* - cgroup '
   # nothing of the host's mount table leaks in
-  ! echo "$output" | grep -q ' /run '
+  run ! grep -q ' /run ' <<<"$output"
 }
 
 @test "mounts: the host sees none of the container's mounts" {
@@ -90,7 +90,7 @@ load helpers
   before=$(wc -l < /proc/self/mountinfo)
   ocirt run -d --bundle "$BUNDLE" "$ID"
   [ "$(wc -l < /proc/self/mountinfo)" -eq "$before" ]
-  ! grep -q "$BUNDLE" /proc/self/mountinfo
+  run ! grep -q "$BUNDLE" /proc/self/mountinfo
   ocirt delete --force "$ID"
 }
 
@@ -141,7 +141,7 @@ load helpers
   [ "$status" -eq 0 ]
   # the host directory the symlinks point to was never mounted on or written to
   [ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
-  ! grep -q "$BATS_TEST_TMPDIR/hostdir" /proc/self/mountinfo
+  run ! grep -q "$BATS_TEST_TMPDIR/hostdir" /proc/self/mountinfo
 }
 
 @test "devices: default nodes, /dev symlinks, linux.devices with mode and owner" {
@@ -449,7 +449,7 @@ load helpers
   [[ "$output" == *first* ]]      # the joined uts namespace's hostname
   # the first container's sleep is visible: same pid namespace, and we are not pid 1 in it
   echo "$output" | grep -qx 1
-  ! echo "$output" | grep -qx "me 1"
+  run ! grep -qx "me 1" <<<"$output"
   ocirt delete --force "$ID-a"
   no_leftovers "$ID-a"
   no_leftovers "$ID-b"
