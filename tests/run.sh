@@ -12,6 +12,25 @@ passed=0 failed=0 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# Bats 1.8 runs a test body under `set -e`, which ignores a command negated with `!`: a line
+# `! cmd` asserts nothing unless it is the test's last line. Write `run ! cmd` (or `! cmd || false`).
+echo "== lint: no bare '! cmd' line in a bats file"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  batsfiles=$(git ls-files --cached --others --exclude-standard -- '*.bats')
+else
+  batsfiles=$(find tests -name '*.bats')
+fi
+bang=$(echo "$batsfiles" | xargs -r -d '\n' grep -nE '^[[:space:]]*![[:space:]]' /dev/null |
+  grep -vE '[|][|][[:space:]]*false[[:space:]]*(#.*)?$' || true)
+if [ -n "$bang" ]; then
+  echo "not ok - these lines assert nothing (write 'run ! cmd' or '! cmd || false'):"
+  echo "$bang" | sed 's/^/#   /'
+  failed=$((failed + 1))
+else
+  echo "ok - lint: no bare '! cmd' line in $(echo "$batsfiles" | grep -c .) bats files"
+  passed=$((passed + 1))
+fi
+
 echo "== unit tests (doctest)"
 ./build/unit-tests >"$log" 2>&1
 tail -n 3 "$log"
