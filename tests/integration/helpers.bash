@@ -93,6 +93,11 @@ no_leftovers() {
   ! pgrep -f "oci-rt --root $ROOT" >/dev/null 2>&1 || { echo "runtime process left"; return 1; }
 }
 
+# pid_gone PID: the process has exited (no /proc entry, or a zombie not yet reaped)
+pid_gone() {
+  [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
 status_of() {
   ocirt state "${1:-$ID}" | jq -r .status
 }
