@@ -11,7 +11,7 @@ load helpers
   echo "$output" | grep -qE '^oci-rt +2 +0 +[0-9.]+ +1\.00 '
   [[ "$output" == *"bench: all containers ran"* ]]
   # the cgroup mask for crun lived only in the benchmark's private mount namespace
-  ! grep -q cgroup.controllers /proc/self/mountinfo
+  run ! grep -q cgroup.controllers /proc/self/mountinfo
 }
 
 @test "contrib/bench -m floor finds a memory floor for every runtime and leaves nothing behind" {
@@ -19,7 +19,7 @@ load helpers
   [ "$status" -eq 0 ]
   [[ "$output" == *"== floor:"* ]]
   echo "$output" | grep -qE '^oci-rt +[0-9]+ +[0-9]+$'
-  ! echo "$output" | grep -qE '>65536'
+  run ! grep -qE '>65536' <<<"$output"
   [ -z "$(find /sys/fs/cgroup -maxdepth 2 -name 'f[0-9]*-*' 2>/dev/null)" ]
 }
 

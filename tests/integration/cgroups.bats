@@ -61,7 +61,7 @@ v1() { [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; }
   if [ -e "$h/hugetlb.2MB.max" ]; then [ "$(cat "$h/hugetlb.2MB.max")" = 4194304 ]; else [ "$(cat "$h/hugetlb.2MB.limit_in_bytes")" = 4194304 ]; fi
   grep -qx 'b 7:0 r' "$d/devices.list"
   grep -qx 'c 1:3 rwm' "$d/devices.list"
-  ! grep -q '^a ' "$d/devices.list"
+  run ! grep -q '^a ' "$d/devices.list"
   ocirt delete --force "$ID"
   no_leftovers
 }
@@ -221,7 +221,7 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   [[ "${lines[0]}" == *PID* ]]
   [ "${#lines[@]}" -eq 4 ]
   [[ "$output" == *"sleep 100"* && "$output" == *"sleep 101"* ]]
-  ! grep -q bats <<<"$output"
+  run ! grep -q bats <<<"$output"
   run ocirt ps "$ID" -o pid,comm
   [ "${#lines[@]}" -eq 4 ]
   [[ "${lines[0]}" == *COMMAND* ]]
@@ -230,14 +230,59 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   no_leftovers
 }
 
-@test "kill --all: signals every process in the cgroup" {
-  args sh -c 'sh -c "trap \"\" TERM; sleep 200" & sleep 100 & echo ready; wait'
-  run_bg_until_ready
-  [ "$(ocirt ps --format json "$ID" | jq length)" -ge 3 ]
+# Both kill --all tests run detached and without a pid namespace: the init's death then takes
+# nothing else down, so only a runtime that signals every process of the cgroup passes them.
+@test "kill --all TERM: every process in the cgroup gets the signal, not only the init" {
+  local sh=$BATS_TEST_TMPDIR/shared
+  mkdir "$sh"
+  cfg --arg s "$sh" '.linux.namespaces |= map(select(.type != "pid"))
+    | .mounts += [{"destination": "/shared", "type": "bind", "source": $s, "options": ["bind"]}]'
+  printf '%s\n' "trap 'echo child TERM >> /shared/got; exit 0' TERM" 'echo $$ > /shared/child.pid' \
+    'while :; do sleep 0.1; done' > "$BUNDLE/rootfs/child.sh"
+  args sh -c 'trap "echo init TERM >> /shared/got; exit 0" TERM
+    sh /child.sh &
+    while [ ! -s /shared/child.pid ]; do sleep 0.05; done
+    echo ready > /shared/ready
+    while :; do sleep 0.1; done'
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  for i in $(seq 100); do [ -s "$sh/ready" ] && break; sleep 0.05; done
+  [ -s "$sh/ready" ]
+  init=$(ocirt state "$ID" | jq .pid)
+  child=$(cat "$sh/child.pid")
+  # the child: not the init, in the container's cgroup, in the host's pid namespace
+  [ "$child" != "$init" ]
+  grep -qx "$child" "$(ocirt_leaves | head -1)/cgroup.procs"
+  [ "$(readlink /proc/$child/ns/pid)" = "$(readlink /proc/self/ns/pid)" ]
+  ocirt kill --all "$ID" TERM
+  for i in $(seq 100); do pid_gone "$init" && pid_gone "$child" && break; sleep 0.05; done
+  cat "$sh/got"
+  grep -qx 'init TERM' "$sh/got"
+  grep -qx 'child TERM' "$sh/got"
+  pid_gone "$init"
+  pid_gone "$child"
+  ocirt delete "$ID"
+  no_leftovers
+}
+
+@test "kill --all KILL: every process in the cgroup dies, not only the init" {
+  cfg '.linux.namespaces |= map(select(.type != "pid"))'
+  args sh -c 'sleep 200 & sleep 201 & wait'
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  local procs pids left p
+  procs=$(ocirt_leaves | head -1)/cgroup.procs
+  for i in $(seq 100); do [ "$(wc -l < "$procs")" -ge 3 ] && break; sleep 0.05; done
+  pids=$(cat "$procs")
+  [ "$(echo "$pids" | wc -l)" -eq 3 ]
   ocirt kill --all "$ID" KILL
-  wait "$BG_PID" || true
-  for i in $(seq 100); do [ -z "$(cat "$(ocirt_leaves | head -1)/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.05; done
-  [ ! -d "$ROOT/$ID" ] || [ -z "$(cat "$(ocirt_leaves | head -1)/cgroup.procs" 2>/dev/null)" ]
+  for i in $(seq 100); do
+    left=""
+    for p in $pids; do pid_gone "$p" || left="$left $p"; done
+    [ -z "$left" ] && break
+    sleep 0.05
+  done
+  [ -z "$left" ] || { echo "alive after kill --all KILL:$left"; ps -o pid,ppid,args -p "${left# }"; false; }
+  [ "$(status_of)" = stopped ]
+  ocirt delete "$ID"
   no_leftovers
 }
 

@@ -144,6 +144,6 @@ expect_error() {  # expect_error TEXT: create fails, output contains TEXT, nothi
   done
   # no process of any try survives, no cgroup, no mount
   [ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "ocirt-test-$$-crash")" ]
-  ! grep -q "$BUNDLE" /proc/self/mountinfo
-  ! pgrep -f "create --bundle $BUNDLE" >/dev/null
+  run ! grep -q "$BUNDLE" /proc/self/mountinfo
+  run ! pgrep -f "create --bundle $BUNDLE"
 }

@@ -1,6 +1,10 @@
 # Shared set-up for the integration tests: a private state root, a busybox bundle per test,
 # and a teardown that removes every container, cgroup and mount a test made, even on failure.
 
+# `run !` and `run -N` (a bare `! cmd` line asserts nothing in bats unless it is a test's last
+# line: tests/run.sh refuses it)
+bats_require_minimum_version 1.5.0
+
 OCIRT=${OCIRT:-$BATS_TEST_DIRNAME/../../build/oci-rt}
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
@@ -88,6 +92,11 @@ no_leftovers() {
   cg=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "$id" 2>/dev/null)
   [ -z "$cg" ] || { echo "cgroups left: $cg"; return 1; }
   ! pgrep -f "oci-rt --root $ROOT" >/dev/null 2>&1 || { echo "runtime process left"; return 1; }
+}
+
+# pid_gone PID: the process has exited (no /proc entry, or a zombie not yet reaped)
+pid_gone() {
+  [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
 status_of() {

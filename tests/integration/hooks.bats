@@ -49,7 +49,7 @@ hook() {  # hook PHASE: JSON of one hook entry for PHASE
   for i in $(seq 100); do [ "$(status_of)" = stopped ] && break; sleep 0.05; done
   grep -q "^poststart running $pid" "$BATS_TEST_TMPDIR/hooks.log"
   grep -q "^startContainer [1-9][0-9]* inside$" "$BATS_TEST_TMPDIR/in/in.log"
-  ! grep -q poststop "$BATS_TEST_TMPDIR/hooks.log"
+  run ! grep -q poststop "$BATS_TEST_TMPDIR/hooks.log"
   ocirt delete "$ID"
   grep -q "^poststop stopped" "$BATS_TEST_TMPDIR/hooks.log"
   [ "$(wc -l < "$BATS_TEST_TMPDIR/hooks.log")" -eq 5 ]

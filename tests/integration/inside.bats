@@ -17,15 +17,18 @@ load helpers
 
 @test "namespaces: cgroup and time namespaces when asked for, with time offsets" {
   cfg '.linux.namespaces += [{"type": "cgroup"}, {"type": "time"}] | .linux.timeOffsets = {"monotonic": {"secs": 86400, "nanosecs": 0}}'
-  args sh -c 'readlink /proc/self/ns/cgroup; readlink /proc/self/ns/time; cat /proc/uptime'
+  args sh -c 'readlink /proc/self/ns/cgroup; readlink /proc/self/ns/time; cat /proc/self/timens_offsets; cat /proc/uptime'
   run_ctr
   [ "$status" -eq 0 ]
   [ "${lines[0]}" != "$(readlink /proc/self/ns/cgroup)" ]
   [ "${lines[1]}" != "$(readlink /proc/self/ns/time)" ]
-  up=$(echo "${lines[2]}" | cut -d. -f1)
+  # the namespace's offsets: monotonic as asked, boottime untouched ("clock secs nanosecs")
+  [ "$(echo "${lines[2]}" | tr -s ' ')" = "monotonic 86400 0" ]
+  [ "$(echo "${lines[3]}" | tr -s ' ')" = "boottime 0 0" ]
+  # /proc/uptime is the boottime clock: not offset, so within a few seconds of the host's
+  up=$(echo "${lines[4]}" | cut -d. -f1)
   host=$(cut -d. -f1 /proc/uptime)
-  # boottime is not offset, but the time namespace exists; check monotonic via /proc/self/timens_offsets
-  [ -n "$up" ]
+  [ "$up" -le "$host" ] && [ "$up" -ge $((host - 5)) ]
 }
 
 @test "namespaces: time offsets reach the container's clocks" {
@@ -82,7 +85,7 @@ load helpers
   echo "$output" | grep -qE ' /sys/fs/cgroup ro,.* - tmpfs '
   echo "$output" | grep -qE ' /sys/fs/cgroup/memory .* - cgroup '
   # nothing of the host's mount table leaks in
-  ! echo "$output" | grep -q ' /run '
+  run ! grep -q ' /run ' <<<"$output"
 }
 
 @test "mounts: the host sees none of the container's mounts" {
@@ -90,7 +93,7 @@ load helpers
   before=$(wc -l < /proc/self/mountinfo)
   ocirt run -d --bundle "$BUNDLE" "$ID"
   [ "$(wc -l < /proc/self/mountinfo)" -eq "$before" ]
-  ! grep -q "$BUNDLE" /proc/self/mountinfo
+  run ! grep -q "$BUNDLE" /proc/self/mountinfo
   ocirt delete --force "$ID"
 }
 
@@ -141,7 +144,7 @@ load helpers
   [ "$status" -eq 0 ]
   # the host directory the symlinks point to was never mounted on or written to
   [ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
-  ! grep -q "$BATS_TEST_TMPDIR/hostdir" /proc/self/mountinfo
+  run ! grep -q "$BATS_TEST_TMPDIR/hostdir" /proc/self/mountinfo
 }
 
 @test "devices: default nodes, /dev symlinks, linux.devices with mode and owner" {
@@ -452,7 +455,7 @@ load helpers
   [[ "$output" == *first* ]]      # the joined uts namespace's hostname
   # the first container's sleep is visible: same pid namespace, and we are not pid 1 in it
   echo "$output" | grep -qx 1
-  ! echo "$output" | grep -qx "me 1"
+  run ! grep -qx "me 1" <<<"$output"
   ocirt delete --force "$ID-a"
   no_leftovers "$ID-a"
   no_leftovers "$ID-b"

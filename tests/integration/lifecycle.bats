@@ -119,12 +119,29 @@ load helpers
 }
 
 @test "kill: default signal is SIGTERM" {
-  args sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
+  # the container records the signal it traps in a host directory: another default (KILL,
+  # INT, ...) would stop it too, but never write "got TERM"
+  local sh=$BATS_TEST_TMPDIR/shared
+  mkdir "$sh"
+  cfg --arg s "$sh" '.mounts += [{"destination": "/shared", "type": "bind", "source": $s, "options": ["bind"]}]'
+  args sh -c 'trap "echo got TERM > /shared/sig; exit 0" TERM
+    trap "echo got USR1 > /shared/sig" USR1
+    echo ready > /shared/ready
+    while :; do sleep 0.1; done'
   ocirt run --detach --bundle "$BUNDLE" "$ID"
+  for i in $(seq 100); do [ -s "$sh/ready" ] && break; sleep 0.05; done
+  [ -s "$sh/ready" ]
+  # the traps tell signals apart: USR1 is recorded as USR1, not TERM, and the container goes on
+  ocirt kill "$ID" USR1
+  for i in $(seq 100); do [ -s "$sh/sig" ] && break; sleep 0.05; done
+  [ "$(cat "$sh/sig")" = "got USR1" ]
+  [ "$(status_of)" = running ]
   ocirt kill "$ID"
   for i in $(seq 100); do [ "$(status_of)" = stopped ] && break; sleep 0.05; done
   [ "$(status_of)" = stopped ]
+  [ "$(cat "$sh/sig")" = "got TERM" ]
   ocirt delete "$ID"
+  no_leftovers
 }
 
 @test "delete: a running container needs --force; --force kills it and removes everything" {
