@@ -177,7 +177,7 @@ leaf_of() {
     [ -s "$d/oci-rt-$fmt.log" ]
     for h in prestart createRuntime createContainer poststart poststop; do
       cat "$d/fds-$h"
-      ! grep -qE "oci-rt-$fmt.log|preserved-file" "$d/fds-$h" || { echo "hook $h got an fd it must not have"; false; }
+      if grep -qE "oci-rt-$fmt.log|preserved-file" "$d/fds-$h"; then echo "hook $h got an fd it must not have"; false; fi
     done
     cat "$BUNDLE/rootfs/fds-startContainer"
     ! grep -qE "oci-rt-$fmt.log|preserved-file" "$BUNDLE/rootfs/fds-startContainer" || false
