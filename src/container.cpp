@@ -285,6 +285,7 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
         throw Error("container init exited before it was recorded", ECHILD);
       dir.save(rec);
       if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(proc.pid), 0644);
+      if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "standard", proc.pidfd.get());
     } catch (...) {
       sys::kill_and_reap(proc.pidfd.get(), proc.pid);
       throw;
@@ -553,13 +554,25 @@ int exec(const ExecOptions& o) {
   sigset_t fwd = forwarded_signals(), old;
   if (!o.detach) ::sigprocmask(SIG_BLOCK, &fwd, &old);
   Fd held;  // foreground --tty without a socket: we hold the master
-  linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), [&](pid_t pid) {
+  linux_::SpawnHooks on;
+  on.on_clone = [&](pid_t pid) {
     if (!cgfd) cgroups::Manager(leaves).add_process(pid);
-  }, [&](const std::string& name, int master) {
+  };
+  on.console = [&](const std::string& name, int master) {
     if (o.console_socket.empty()) held.reset(::fcntl(master, F_DUPFD_CLOEXEC, 3));
     else linux_::send_console(o.console_socket, name, master);
-  });
-  if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(p.pid), 0644);
+  };
+  on.seccomp_listener = [&](pid_t pid, int fd) {
+    send_seccomp_listener(*cfg.linux->seccomp, state::state_json(r, status, false), pid, fd);
+  };
+  linux_::ExecSpawned p = linux_::spawn_exec(req, init.get(), on);
+  try {
+    if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(p.pid), 0644);
+    if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "setns", p.pidfd.get());
+  } catch (...) {
+    sys::kill_and_reap(p.pidfd.get(), p.pid);
+    throw;
+  }
   sync::send(p.sync.get(), sync::Type::Start);
   std::string err = wait_exec(p.sync.get());
   p.sync.reset();

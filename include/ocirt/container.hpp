@@ -12,6 +12,7 @@ namespace ocirt {
 struct CreateOptions {
   std::string root = "/run/oci-rt";
   std::string id, bundle = ".", pid_file, console_socket;
+  std::string pidfd_socket;  // AF_UNIX socket that receives a pidfd of the init (runc 1.2)
   bool no_pivot = false, no_new_keyring = false;
   int preserve_fds = 0;
 };
@@ -19,6 +20,7 @@ struct CreateOptions {
 struct ExecOptions {
   std::string root = "/run/oci-rt";
   std::string id, process_file, cwd, user, apparmor, process_label, cgroup, pid_file, console_socket;
+  std::string pidfd_socket;  // AF_UNIX socket that receives a pidfd of the process (runc 1.2)
   std::vector<std::string> args, env, caps;
   std::vector<uint32_t> additional_gids;
   bool no_new_privs = false, ignore_paused = false, detach = false, tty = false;

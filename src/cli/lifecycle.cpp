@@ -44,6 +44,7 @@ void add_create_options(cxxopts::Options& o) {
       "no-pivot", "use chroot (MS_MOVE) instead of pivot_root")("no-new-keyring",
                                                                 "keep the caller's session keyring")(
       "preserve-fds", "pass N more fds (3..3+N-1) to the container", cxxopts::value<int>()->default_value("0"))(
+      "pidfd-socket", "AF_UNIX socket that receives a pidfd of the container's init", cxxopts::value<std::string>())(
       "id", "container id", cxxopts::value<std::string>());
   o.parse_positional({"id"});
 }
@@ -55,6 +56,7 @@ CreateOptions create_options(const Global& g, const cxxopts::ParseResult& r, con
   o.bundle = r["bundle"].as<std::string>();
   if (r.count("pid-file")) o.pid_file = r["pid-file"].as<std::string>();
   if (r.count("console-socket")) o.console_socket = r["console-socket"].as<std::string>();
+  if (r.count("pidfd-socket")) o.pidfd_socket = r["pidfd-socket"].as<std::string>();
   o.no_pivot = r.count("no-pivot");
   o.no_new_keyring = r.count("no-new-keyring");
   o.preserve_fds = r["preserve-fds"].as<int>();
@@ -81,7 +83,8 @@ int cmd_run(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt run", "create and start a container, wait for it and delete it");
   add_create_options(opts);
   opts.add_options()("d,detach", "return once the container is started")(
-      "keep", "do not delete the container after it exits");
+      "keep", "do not delete the container after it exits")(
+      "no-subreaper", "accepted for runc's callers; oci-rt never makes itself a subreaper");
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
   return run(create_options(g, r, "run"), r.count("detach"), r.count("keep"));
@@ -138,13 +141,15 @@ int cmd_exec(const Global& g, int argc, char** argv) {
       "pid-file", "write the process's pid to this file", cxxopts::value<std::string>())(
       "t,tty", "allocate a terminal (with --console-socket)")(
       "console-socket", "AF_UNIX socket that receives the pty master", cxxopts::value<std::string>())(
+      "pidfd-socket", "AF_UNIX socket that receives a pidfd of the process", cxxopts::value<std::string>())(
       "h,help", "show this help");
   opts.custom_help("[options]");
   opts.positional_help("<container-id> <command> [args...]");
   // Options end at the container id; everything after it is the command (runc does the same).
   static const char* with_value[] = {"-p", "--process", "--cwd", "-e", "--env", "-u", "--user", "-g",
                                      "--additional-gids", "-c", "--cap", "--apparmor", "--process-label",
-                                     "--cgroup", "--preserve-fds", "--pid-file", "--console-socket"};
+                                     "--cgroup", "--preserve-fds", "--pid-file", "--console-socket",
+                                     "--pidfd-socket"};
   int i = 1;
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -175,6 +180,7 @@ int cmd_exec(const Global& g, int argc, char** argv) {
   str("cgroup", o.cgroup);
   str("pid-file", o.pid_file);
   str("console-socket", o.console_socket);
+  str("pidfd-socket", o.pidfd_socket);
   if (r.count("env")) o.env = r["env"].as<std::vector<std::string>>();
   if (r.count("cap")) o.caps = r["cap"].as<std::vector<std::string>>();
   if (r.count("additional-gids")) o.additional_gids = r["additional-gids"].as<std::vector<uint32_t>>();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -24,6 +25,8 @@ Fd setup_console(const spec::Process& p, std::string& name) {
   // the slave through the master (TIOCGPTPEER): never a path someone could swap
   Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY));
   if (!slave) throw_errno("process.terminal: open " + name);
+  // the process's user owns its terminal; the group stays devpts's (gid=5, tty), as with runc
+  if (::fchown(slave.get(), p.user.uid, static_cast<gid_t>(-1)) < 0) throw_errno("process.terminal: chown " + name);
   if (p.console_size) {
     struct winsize ws {};
     ws.ws_row = static_cast<unsigned short>(p.console_size->height);
@@ -36,15 +39,39 @@ Fd setup_console(const spec::Process& p, std::string& name) {
   return master;
 }
 
-void send_console(const std::string& socket_path, const std::string& name, int master) {
+void bind_console() {
+  // an empty file inside the container's /dev (resolved in its root), the pty slave (our stdin
+  // now) bound over it, as runc does
+  Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("process.terminal: open /");
+  Fd target = sys::mkdir_in_root(root.get(), "/dev/console", true, 0600);
+  Fd tree(::open_tree(0, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+  if (!tree) throw_errno("process.terminal: bind the pty to /dev/console: open_tree");
+  if (::move_mount(tree.get(), "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    throw_errno("process.terminal: bind the pty to /dev/console");
+}
+
+namespace {
+
+void send_fd_to(const std::string& socket_path, const std::string& msg, int fd, const char* flag) {
   Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) throw Error("--console-socket: path too long", ENAMETOOLONG);
+  if (socket_path.size() >= sizeof addr.sun_path) throw Error(std::string(flag) + ": path too long", ENAMETOOLONG);
   memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    throw_errno("--console-socket: connect " + socket_path);
-  sys::send_with_fd(sock.get(), name.data(), name.size(), master, "--console-socket: send to " + socket_path);
+    throw_errno(std::string(flag) + ": connect " + socket_path);
+  sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, std::string(flag) + ": send to " + socket_path);
+}
+
+}  // namespace
+
+void send_console(const std::string& socket_path, const std::string& name, int master) {
+  send_fd_to(socket_path, name, master, "--console-socket");
+}
+
+void send_pidfd(const std::string& socket_path, const char* kind, int pidfd) {
+  send_fd_to(socket_path, kind, pidfd, "--pidfd-socket");
 }
 
 }  // namespace ocirt::linux_

@@ -66,11 +66,11 @@ namespace {
     }, notes);
     procfd.reset();
     home = home_of(proc);
-    if (seccomp) {
-      if (seccomp->has_notify()) throw Error("linux.seccomp: exec into a container with SCMP_ACT_NOTIFY is not supported yet", ENOTSUP);
-      if (!proc.no_new_privileges) seccomp->load();
-    }
+    // Without no_new_privs the filter is loaded while we still have CAP_SYS_ADMIN; with it, after
+    // the identity change, and before Created when the runtime must pass a listener on.
+    if (seccomp && !proc.no_new_privileges) load_seccomp(*seccomp, sync_fd);
     apply_identity(proc, r.userns, notes);
+    if (seccomp && proc.no_new_privileges && seccomp->has_notify()) load_seccomp(*seccomp, sync_fd);
     exe = find_executable(proc);
     sync::send_text(sync_fd, sync::Type::Created, sys::join(notes, "\n"));
     sync::expect(sync_fd, sync::Type::Start, "wait for start");
@@ -105,8 +105,7 @@ namespace {
 
 }  // namespace
 
-ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
-                       const std::function<void(const std::string&, int)>& on_console) {
+ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
   // Until it joins the container's mount namespace the child has the host's root and cwd, in
   // the container's pid namespace: non-dumpable (inherited from us), nobody there can reach them
   // through /proc/PID. exec makes it dumpable again.
@@ -138,21 +137,30 @@ ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const std::function<void(
   s.pid = static_cast<pid_t>(pid);
   s.pidfd.reset(pidfd);
   try {
-    if (on_clone) on_clone(s.pid);
+    if (on.on_clone) on.on_clone(s.pid);
     sync::send(s.sync.get(), sync::Type::Go);
-    sync::Message m;
-    int passed = -1;
-    if (!sync::recv(s.sync.get(), m, &passed)) throw Error("exec process exited during setup", ECHILD);
-    if (m.type == sync::Type::ConsoleFd) {
-      Fd master(passed);
-      if (!master) throw Error("sync: pty master missing", EPROTO);
-      if (on_console) on_console(m.text, master.get());
-      sync::send(s.sync.get(), sync::Type::ConsoleDone);
-      if (!sync::recv(s.sync.get(), m)) throw Error("exec process exited during setup", ECHILD);
+    for (;;) {
+      sync::Message m;
+      int passed = -1;
+      if (!sync::recv(s.sync.get(), m, &passed)) throw Error("exec process exited during setup", ECHILD);
+      Fd fd(passed);
+      if (m.type == sync::Type::ConsoleFd) {
+        if (!fd) throw Error("sync: pty master missing", EPROTO);
+        if (on.console) on.console(m.text, fd.get());
+        sync::send(s.sync.get(), sync::Type::ConsoleDone);
+        continue;
+      }
+      if (m.type == sync::Type::SeccompFd) {
+        if (!fd) throw Error("sync: seccomp listener fd missing", EPROTO);
+        if (on.seccomp_listener) on.seccomp_listener(s.pid, fd.get());
+        sync::send(s.sync.get(), sync::Type::SeccompDone);
+        continue;
+      }
+      if (m.type == sync::Type::Error) throw Error(m.text, m.err);
+      if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
+      report_notes(m.text);
+      break;
     }
-    if (m.type == sync::Type::Error) throw Error(m.text, m.err);
-    if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
-    report_notes(m.text);
   } catch (...) {
     sys::kill_and_reap(s.pidfd.get(), s.pid);
     throw;

@@ -10,6 +10,7 @@
 #include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/process.hpp"
 
 namespace ocirt::linux_ {
 
@@ -32,8 +33,8 @@ struct ExecSpawned {
   Fd pidfd, sync;
 };
 
-// Returns once the process is set up and waits for sync Start. on_clone joins v1 cgroups.
-ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const std::function<void(pid_t)>& on_clone,
-                       const std::function<void(const std::string&, int)>& on_console = {});
+// Returns once the process is set up and waits for sync Start. Of the hooks: on_clone (joins v1
+// cgroups), console (the pty master) and seccomp_listener (SCMP_ACT_NOTIFY) are used.
+ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on);
 
 }  // namespace ocirt::linux_

@@ -163,13 +163,14 @@ void init_main(InitContext& ctx) {
     if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0) throw_errno("hostname");
     if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
       throw_errno("domainname");
-    if (mntns) finish_rootfs(ctx);
-    if (ctx.console) {  // the container's own devpts: after pivot_root
+    if (ctx.console) {  // the container's own devpts: after pivot_root, before /dev may turn read-only
       std::string pty;
       Fd master = setup_console(proc, pty);
+      if (mntns) bind_console();
       sync::send_fd(sync_fd, sync::Type::ConsoleFd, master.get(), pty);
       sync::expect(sync_fd, sync::Type::ConsoleDone, "wait for the console hand-off");
     }
+    if (mntns) finish_rootfs(ctx);
     apply_rlimits(proc);
     if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
     // CVE-2024-21626: a cwd like /proc/self/fd/N could reach a host directory through one of
@@ -188,17 +189,11 @@ void init_main(InitContext& ctx) {
     apply_scheduler(proc);
     apply_lsm(proc, ctx.lsm, procfs, warnings);
     if (!proc.args.empty()) home = home_of(proc);  // before seccomp and the user change
-    if (seccomp && !proc.no_new_privileges) seccomp->load();
+    if (seccomp && !proc.no_new_privileges) load_seccomp(*seccomp, sync_fd);
     apply_identity(proc, ctx.new_userns, warnings);
+    // The listener fd must reach the runtime while it is still there: load now (runc too).
+    if (seccomp && proc.no_new_privileges && seccomp->has_notify()) load_seccomp(*seccomp, sync_fd);
     if (!proc.args.empty()) exe = find_executable(proc);
-    if (seccomp && seccomp->has_notify()) {
-      // The listener fd must reach the runtime while it is still there: load now (runc too).
-      if (proc.no_new_privileges) seccomp->load();
-      Fd lfd(seccomp->notify_fd());
-      sync::send_fd(sync_fd, sync::Type::SeccompFd, lfd.get());
-      sync::expect(sync_fd, sync::Type::SeccompDone, "wait for the seccomp listener hand-off");
-      seccomp = nullptr;  // loaded: nothing left to do before exec
-    }
 
     sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");

@@ -9,12 +9,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <linux/audit.h>
 #include <set>
 
 #include "config.h"
 #include "ocirt/error.hpp"
 #include "ocirt/fd.hpp"
+#include "src/linux/sync.hpp"
 
 namespace ocirt::linux_ {
 namespace {
@@ -165,6 +168,66 @@ void cache_write(const std::string& dir, const std::string& name, const std::str
   if (!ok || ::rename(tmp.c_str(), (dir + "/" + name).c_str()) < 0) ::unlink(tmp.c_str());  // a cache: best effort
 }
 
+uint64_t bpf(uint16_t code, uint8_t jt, uint8_t jf, uint32_t k) {
+  struct sock_filter f = {code, jt, jf, k};
+  uint64_t out;
+  static_assert(sizeof f == sizeof out);
+  memcpy(&out, &f, sizeof out);
+  return out;
+}
+
+// runc's ENOSYS stub (patchbpf): a syscall newer than every one the profile names, for an
+// architecture, gets ENOSYS instead of the default action, so a new libc falls back to the old
+// call (clone3 -> clone, faccessat2 -> faccessat) instead of failing with EPERM. Prepended to
+// libseccomp's program: per architecture, "nr > highest named: return ENOSYS", else on.
+std::vector<uint64_t> enosys_stub(const spec::Seccomp& s) {
+  struct Arch {
+    uint32_t scmp, audit;
+    int max = -1;
+  };
+  std::vector<Arch> arches;
+  auto want = [&](uint32_t scmp, uint32_t audit) {
+    for (auto& a : arches)
+      if (a.scmp == scmp) return;
+    arches.push_back({scmp, audit});
+  };
+  const uint32_t native = seccomp_arch_native();
+  if (native == SCMP_ARCH_X86_64) want(SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64);
+  else if (native == SCMP_ARCH_AARCH64) want(SCMP_ARCH_AARCH64, AUDIT_ARCH_AARCH64);
+  for (auto& a : s.architectures) {
+    uint32_t scmp = parse_arch(a);
+    if (scmp == SCMP_ARCH_X86) want(SCMP_ARCH_X86, AUDIT_ARCH_I386);
+    else if (scmp == SCMP_ARCH_X86_64) want(SCMP_ARCH_X86_64, AUDIT_ARCH_X86_64);
+    else if (scmp == SCMP_ARCH_AARCH64) want(SCMP_ARCH_AARCH64, AUDIT_ARCH_AARCH64);
+  }
+  for (auto& a : arches)
+    for (auto& c : s.syscalls)
+      for (auto& name : c.names) {
+        int nr = seccomp_syscall_resolve_name_arch(a.scmp, name.c_str());
+        if (nr >= 0 && nr < 0x40000000) a.max = std::max(a.max, nr);
+      }
+  std::vector<uint64_t> out;
+  const uint16_t ld = BPF_LD | BPF_W | BPF_ABS, jeq = BPF_JMP | BPF_JEQ | BPF_K, jgt = BPF_JMP | BPF_JGT | BPF_K,
+                 jge = BPF_JMP | BPF_JGE | BPF_K, ret = BPF_RET | BPF_K;
+  const uint32_t enosys = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
+  // blocks of 6: ld arch; jeq arch; ld nr; jge x32 bit (to the program); jgt max; ret ENOSYS
+  size_t blocks = 0;
+  for (auto& a : arches) blocks += a.max >= 0;
+  size_t left = blocks;
+  for (auto& a : arches) {
+    if (a.max < 0) continue;
+    --left;
+    const uint8_t to_end = static_cast<uint8_t>(left * 6);  // from after this block's last insn
+    out.push_back(bpf(ld, 0, 0, 4));                        // seccomp_data.arch
+    out.push_back(bpf(jeq, 0, 4, a.audit));                  // another arch: next block
+    out.push_back(bpf(ld, 0, 0, 0));                        // seccomp_data.nr
+    out.push_back(bpf(jge, static_cast<uint8_t>(2 + to_end), 0, 0x40000000));  // x32: the program decides
+    out.push_back(bpf(jgt, 0, static_cast<uint8_t>(1 + to_end), static_cast<uint32_t>(a.max)));
+    out.push_back(bpf(ret, 0, 0, enosys));
+  }
+  return out;
+}
+
 // libseccomp: rules -> BPF (the same program seccomp_load would install).
 std::vector<uint64_t> compile(const spec::Seccomp& s) {
   uint32_t dflt_errno = s.default_errno_ret.value_or(EPERM);
@@ -220,6 +283,10 @@ std::vector<uint64_t> compile(const spec::Seccomp& s) {
   if (size <= 0 || size % 8) throw Error("linux.seccomp: compile: unexpected program size", EINVAL);
   std::vector<uint64_t> prog(static_cast<size_t>(size) / 8);
   if (::pread(mfd.get(), prog.data(), static_cast<size_t>(size), 0) != size) throw_errno("linux.seccomp: read program");
+  if (dflt != SCMP_ACT_ALLOW && dflt != SCMP_ACT_LOG) {
+    std::vector<uint64_t> stub = enosys_stub(s);
+    prog.insert(prog.begin(), stub.begin(), stub.end());
+  }
   return prog;
 }
 
@@ -248,6 +315,14 @@ SeccompFilter::SeccompFilter(const spec::Seccomp& s, const std::string& cache_di
   }
   prog_ = compile(s);
   if (!cache_dir.empty()) cache_write(cache_dir, name, key, prog_);
+}
+
+void load_seccomp(SeccompFilter& f, int sync_fd) {
+  f.load();
+  if (!f.has_notify()) return;
+  Fd lfd(f.notify_fd());
+  sync::send_fd(sync_fd, sync::Type::SeccompFd, lfd.get());
+  sync::expect(sync_fd, sync::Type::SeccompDone, "wait for the seccomp listener hand-off");
 }
 
 void SeccompFilter::load() {

@@ -33,4 +33,9 @@ class SeccompFilter {
   int listener_ = -1;
 };
 
+// In the init or exec child: load the filter now and, when it has SCMP_ACT_NOTIFY rules, hand
+// the listener to the runtime over the sync channel at once (before anything that a notify
+// rule could block on) and wait until it has passed it on.
+void load_seccomp(SeccompFilter& f, int sync_fd);
+
 }  // namespace ocirt::linux_
