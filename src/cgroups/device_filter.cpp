@@ -254,19 +254,24 @@ void attach_device_filter(const std::string& leaf, const std::vector<uint64_t>& 
   q.query.prog_cnt = 64;
   uint32_t n_old = bpf(BPF_PROG_QUERY, &q) == 0 ? q.query.prog_cnt : 0;
 
-  char log[4096] = "";
   union bpf_attr a {};
   a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   a.insns = reinterpret_cast<uint64_t>(insns.data());
   a.insn_cnt = static_cast<uint32_t>(insns.size());
   a.license = reinterpret_cast<uint64_t>("Apache");
-  a.log_buf = reinterpret_cast<uint64_t>(log);
-  a.log_size = sizeof log;
-  a.log_level = 1;
+  // No verifier log on the way that works: a log costs time, and one larger than its buffer
+  // fails the load with ENOSPC. Only a refused program is loaded again, to say why.
   Fd prog(static_cast<int>(bpf(BPF_PROG_LOAD, &a)));
   if (!prog) {
     int e = errno;
-    throw Error(field + ": load the eBPF device filter: " + strerror(e) + (log[0] ? std::string(": ") + log : ""), e);
+    std::string log(64 * 1024, '\0');
+    a.log_buf = reinterpret_cast<uint64_t>(log.data());
+    a.log_size = static_cast<uint32_t>(log.size());
+    a.log_level = 1;
+    Fd again(static_cast<int>(bpf(BPF_PROG_LOAD, &a)));
+    log.resize(strlen(log.c_str()));
+    if (log.size() > 2048) log = "..." + log.substr(log.size() - 2048);
+    throw Error(field + ": load the eBPF device filter: " + strerror(e) + (log.empty() ? "" : ": " + log), e);
   }
   union bpf_attr at {};
   at.target_fd = static_cast<uint32_t>(cg.get());

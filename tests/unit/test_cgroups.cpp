@@ -163,4 +163,13 @@ TEST_CASE("eBPF device filter: loaded into the kernel, it allows and denies as t
   ocirt::cgroups::detail::attach_device_filter(cg, device_filter(st2));
   CHECK(in_cgroup(cg, [] { return open("/dev/null", O_RDWR) >= 0 ? 0 : errno; }) == EPERM);
   CHECK(in_cgroup(cg, [] { return open("/dev/zero", O_RDONLY) >= 0 ? 0 : errno; }) == 0);
+  // runc's defaults (mknod of any char/block device, the usual nodes, /dev/net/tun) load too
+  ocirt::spec::DeviceCgroup deny_all;
+  deny_all.access = "rwm";
+  auto st3 = emulate(device_rules({deny_all}, {}));
+  ocirt::cgroups::detail::attach_device_filter(cg, device_filter(st3));
+  CHECK(in_cgroup(cg, [] { return open("/dev/null", O_RDWR) >= 0 ? 0 : errno; }) == 0);
+  CHECK(in_cgroup(cg, [&] { return mknod(node.c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0 ? 0 : errno; }) == 0);
+  CHECK(in_cgroup(cg, [&] { return open(node.c_str(), O_RDONLY) >= 0 ? 0 : errno; }) == EPERM);
+  unlink(node.c_str());
 }
