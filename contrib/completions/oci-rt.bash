@@ -27,9 +27,9 @@ _oci_rt() {
   fi
   local flags=""
   case "$cmd" in
-    create) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --help" ;;
-    run) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --detach --keep --help" ;;
-    exec) flags="--process --cwd --env --user --additional-gids --cap --no-new-privs --apparmor --process-label --cgroup --preserve-fds --ignore-paused --detach --pid-file --tty --console-socket --help" ;;
+    create) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --pidfd-socket --help" ;;
+    run) flags="--bundle --pid-file --console-socket --no-pivot --no-new-keyring --preserve-fds --pidfd-socket --detach --keep --no-subreaper --help" ;;
+    exec) flags="--process --cwd --env --user --additional-gids --cap --no-new-privs --apparmor --process-label --cgroup --preserve-fds --ignore-paused --detach --pid-file --tty --console-socket --pidfd-socket --help" ;;
     kill) flags="--all --help" ;;
     delete) flags="--force --help" ;;
     list) flags="--format --quiet --help" ;;
