@@ -18,6 +18,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <cstdlib>
@@ -147,7 +148,7 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
     wait_exit(pidfd.get(), 10000);
   }
   cgroups::Manager::destroy(r.cgroup_leaves, r.cgroup_created, !r.private_pidns);
-  if (run_poststop) hooks::run_warn(r.poststop, hook_state(r, "stopped"), "poststop");
+  if (run_poststop) hooks::run_warn(r.poststop, hook_state(r, "stopped"), "poststop", r.bundle);
   dir.remove();
 }
 
@@ -169,7 +170,7 @@ void send_seccomp_listener(const spec::Seccomp& sc, const std::string& state_jso
   if (sc.listener_path.size() >= sizeof addr.sun_path) throw Error("linux.seccomp.listenerPath: path too long", ENAMETOOLONG);
   memcpy(addr.sun_path, sc.listener_path.c_str(), sc.listener_path.size() + 1);
   if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    throw_errno("linux.seccomp.listenerPath: connect " + sc.listener_path);
+    throw_errno("linux.seccomp.listenerPath: failed to connect with seccomp agent at " + sc.listener_path);
   sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, "linux.seccomp.listenerPath: send to " + sc.listener_path);
 }
 
@@ -210,6 +211,16 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
                 cgroups::layout_name(cgroups::System::get().layout));
+  // A leaf that is there already (the caller made it): a frozen one would stop our init before
+  // it could answer (create must never wait on a child that cannot run), and processes in it
+  // are worth a warning (runc's words, both). Fresh leaves cost nothing here.
+  for (auto& leaf : plan.leaves) {
+    if (std::find(plan.to_create.begin(), plan.to_create.end(), leaf) != plan.to_create.end()) continue;
+    cgroups::Manager existing(plan.leaves);
+    if (existing.can_freeze() && existing.frozen()) throw Error("container's cgroup unexpectedly frozen", EBUSY);
+    if (size_t n = existing.pids().size()) spdlog::warn("container's cgroup is not empty: {} process(es) found", n);
+    break;
+  }
   try {
     cgroups::Manager::create(plan);
     cgroups::Manager cgm(plan.leaves);
@@ -262,8 +273,8 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
       r.pid = pid;
       std::string st = hook_state(r, "creating");
       if (cfg.hooks) {
-        hooks::run(cfg.hooks->prestart, st, "prestart");
-        hooks::run(cfg.hooks->create_runtime, st, "createRuntime");
+        hooks::run(cfg.hooks->prestart, st, "prestart", p.bundle);
+        hooks::run(cfg.hooks->create_runtime, st, "createRuntime", p.bundle);
       }
     };
     sh.console = [&](const std::string& name, int master) {
@@ -301,7 +312,9 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   }
 }
 
-void run_poststart(const state::Record& r) { hooks::run_warn(r.poststart, hook_state(r, "running"), "poststart"); }
+void run_poststart(const state::Record& r) {
+  hooks::run_warn(r.poststart, hook_state(r, "running"), "poststart", r.bundle);
+}
 
 // After the go signal the init keeps its close-on-exec end (fifo or sync socket) open: EOF
 // means it exec'd (or died). Text before EOF is its error. Returns that text.
@@ -573,6 +586,7 @@ int exec(const ExecOptions& o) {
     sys::kill_and_reap(p.pidfd.get(), p.pid);
     throw;
   }
+  spdlog::debug("setns_init: about to exec {}", req.process.args.empty() ? "" : req.process.args[0]);
   sync::send(p.sync.get(), sync::Type::Start);
   std::string err = wait_exec(p.sync.get());
   p.sync.reset();
@@ -656,6 +670,7 @@ void start(const std::string& root, const std::string& id) {
       nanosleep(&ts, nullptr);
     }
   }
+  spdlog::debug("init: closing the pipe to signal completion (exec the process)");
   std::string err = wait_exec(fifo.get());
   ::unlinkat(dir.fd(), kFifo, 0);
   spdlog::debug("start {}: pid {} {}", id, r.pid, err.empty() ? "executed its process" : "failed: " + err);
@@ -744,11 +759,12 @@ void kill(const std::string& root, const std::string& id, int sig, bool all) {
   state::Record r = dir.load();
   std::string status = state::derive_status(r, dir.fd());
   Fd pidfd = live_pidfd(r);
-  if (status == "stopped" || !pidfd) throw Error("container not running", ESRCH);
+  // --all reaches what is left in the cgroup even once the init is gone (runc: no error)
   if (all && !r.cgroup_leaves.empty()) {
     cgroups::Manager(r.cgroup_leaves).signal_all(sig);
     return;
   }
+  if (status == "stopped" || !pidfd) throw Error("container not running", ESRCH);
   if (sys::pidfd_send_signal(pidfd.get(), sig) < 0) throw_errno("kill container " + id);
 }
 

@@ -36,18 +36,15 @@ std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::De
     char t = r.type.empty() ? 'a' : r.type[0];
     out.push_back({r.allow, {t, r.major.value_or(-1), r.minor.value_or(-1), parse_access(r.access)}});
   }
-  // runc's allowed devices: mknod of any char or block device (opening stays denied), null,
-  // zero, full, tty, random, urandom, console, ptmx, the pts, /dev/net/tun.
+  // runc's allowed devices, exactly: mknod of any char or block device (opening stays denied),
+  // null, zero, full, tty, random, urandom, ptmx, the pts, /dev/net/tun. A linux.devices entry
+  // is created in /dev but gets no rule of its own: only resources.devices allows it (runc).
+  (void)devices;
   out.push_back({true, {'c', -1, -1, 1}});
   out.push_back({true, {'b', -1, -1, 1}});
   for (auto [ma, mi] : std::initializer_list<std::pair<int, int>>{{1, 3}, {1, 5}, {1, 7}, {5, 0}, {1, 8}, {1, 9},
-                                                                   {5, 1}, {5, 2}, {136, -1}, {10, 200}})
+                                                                   {5, 2}, {136, -1}, {10, 200}})
     out.push_back({true, allow_char(ma, mi)});
-  for (auto& d : devices) {
-    char t = d.type == "b" ? 'b' : 'c';  // "u" (unbuffered char) and "c" are both char devices
-    if (d.type == "p") continue;         // fifos are not subject to the device controller
-    out.push_back({true, {t, d.major, d.minor, 7}});
-  }
   return out;
 }
 

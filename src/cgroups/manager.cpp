@@ -481,7 +481,7 @@ std::vector<pid_t> Manager::pids() const {
 
 void Manager::signal_all(int sig) const {
   // Freeze first so nothing forks while we walk the list (runc does the same on v1).
-  bool freeze_it = sig != SIGKILL && can_freeze() && !frozen();
+  bool freeze_it = sig != SIGKILL && sig != 0 && can_freeze() && !frozen();
   if (sig == SIGKILL) {
     if (const Leaf* l = v2_leaf(); l && exists(l->dir + "/cgroup.kill")) {
       put(l->dir, "cgroup.kill", "1", "kill --all");

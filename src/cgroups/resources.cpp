@@ -261,7 +261,8 @@ void apply_unified(const Ctx& c, const std::map<std::string, std::string>& u) {
     std::string ctrl = key.substr(0, key.find('.'));
     std::string dir = ctrl == "cgroup" ? c.m.v2_dir() : c.m.v2_for(ctrl) ? c.m.leaf_of(ctrl) : "";
     if (dir.empty())
-      throw Error(f + ": the " + ctrl + " controller is not on a cgroup v2 hierarchy on this host (unified is v2 only)",
+      throw Error(f + ": invalid configuration: the " + ctrl +
+                      " controller is not on a cgroup v2 hierarchy on this host (unified is v2 only)",
                   ENOTSUP);
     if (!exists(dir + "/" + key)) throw Error(f + ": " + dir + " has no such file", ENOENT);
     put(dir, key, value, f);

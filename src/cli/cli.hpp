@@ -37,6 +37,12 @@ bool parse_id(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResul
 // The "id" positional, or an error naming the command.
 std::string need_id(const cxxopts::ParseResult& r, const char* cmd);
 
+// The name we were invoked as (basename of argv[0]): "oci-rt", or "runc" when installed as a
+// drop-in under that name. Help text uses it; the version line always says oci-rt.
+extern std::string program_name;
+// A command's help in runc's layout (NAME, USAGE, OPTIONS), from its cxxopts definition.
+std::string help_text(cxxopts::Options& opts);
+
 // Writes all of s to stdout (no iostreams).
 void out(const std::string& s);
 // Parses a signal given as a name (KILL, SIGKILL, kill) or a number; throws on anything else.

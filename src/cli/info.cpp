@@ -31,7 +31,7 @@ int cmd_list(const Global& g, int argc, char** argv) {
       "q,quiet", "print only the ids");
   auto r = opts.parse(argc, argv);
   if (r.count("help")) {
-    out(opts.help());
+    out(help_text(opts));
     return 0;
   }
   std::string format = r["format"].as<std::string>();
@@ -74,7 +74,7 @@ int cmd_spec(const Global&, int argc, char** argv) {
       "rootless", "a config for running without root (user namespace)");
   auto r = opts.parse(argc, argv);
   if (r.count("help")) {
-    out(opts.help());
+    out(help_text(opts));
     return 0;
   }
   std::string path = r["bundle"].as<std::string>() + "/config.json";
@@ -99,7 +99,7 @@ int cmd_features(const Global&, int argc, char** argv) {
   opts.add_options()("h,help", "show this help");
   auto r = opts.parse(argc, argv);
   if (r.count("help")) {
-    out(opts.help());
+    out(help_text(opts));
     return 0;
   }
   out(spec::features_json());

@@ -11,13 +11,32 @@
 
 namespace ocirt::cli {
 
+std::string help_text(cxxopts::Options& opts) {
+  // cxxopts: "DESCRIPTION\nUsage:\n  oci-rt CMD [options] ARGS\n\n  OPTION LINES..."
+  std::string h = opts.help(), desc, usage, rest;
+  size_t l1 = h.find('\n'), l2 = l1 == std::string::npos ? l1 : h.find('\n', l1 + 1),
+         l3 = l2 == std::string::npos ? l2 : h.find('\n', l2 + 1);
+  if (l3 == std::string::npos) return h;
+  desc = h.substr(0, l1);
+  usage = h.substr(l2 + 1, l3 - l2 - 1);
+  rest = h.substr(l3 + 1);
+  while (!rest.empty() && rest[0] == '\n') rest.erase(0, 1);
+  size_t at = usage.find_first_not_of(' ');
+  usage = at == std::string::npos ? usage : usage.substr(at);
+  if (usage.rfind("oci-rt", 0) == 0) usage = program_name + usage.substr(6);
+  auto opt = usage.find("[options]");
+  if (opt != std::string::npos) usage.replace(opt, 9, "[command options]");
+  std::string cmd = usage.substr(0, usage.find(" [command options]"));
+  return "NAME:\n   " + cmd + " - " + desc + "\n\nUSAGE:\n   " + usage + "\n\nOPTIONS:\n" + rest;
+}
+
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help) {
   opts.add_options()("h,help", "show this help");
   opts.custom_help("[options]");
   opts.positional_help(positional_help);
   r = opts.parse(argc, argv);
   if (r.count("help")) {
-    out(opts.help());
+    out(help_text(opts));
     return false;
   }
   return true;
@@ -161,7 +180,7 @@ int cmd_exec(const Global& g, int argc, char** argv) {
   }
   auto r = opts.parse(std::min(i, argc), argv);
   if (r.count("help")) {
-    out(opts.help());
+    out(help_text(opts));
     return 0;
   }
   if (i >= argc) throw Error("exec: a container id is required", EINVAL);

@@ -32,9 +32,11 @@ class LogFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex>
   LogFileSink(const std::string& path, bool json) : json_(json) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0) throw_errno("--log " + path);
+    owned_ = true;
   }
+  explicit LogFileSink(int fd) : fd_(fd), json_(false) {}  // stderr, not ours to close
   ~LogFileSink() override {
-    if (fd_ >= 0) ::close(fd_);
+    if (owned_ && fd_ >= 0) ::close(fd_);
   }
 
  protected:
@@ -65,15 +67,19 @@ class LogFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex>
 
  private:
   int fd_ = -1;
-  bool json_;
+  bool json_, owned_ = false;
 };
 
 void setup_logging(const Global& g) {
   std::shared_ptr<spdlog::sinks::sink> sink;
-  if (g.log.empty()) {
+  if (g.log.empty() && ::isatty(2)) {
+    // a person reading: short lines
     sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
     // UTC, though the pattern shows no time: a local-time formatter runs tzset() (reads /etc/localtime).
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("oci-rt: %l: %v", spdlog::pattern_time_type::utc));
+  } else if (g.log.empty()) {
+    // a program reading (a shim, conmon, a script): runc's logfmt lines, as on a log file
+    sink = std::make_shared<LogFileSink>(2);
   } else {
     sink = std::make_shared<LogFileSink>(g.log, g.log_format == "json");
   }
@@ -83,34 +89,38 @@ void setup_logging(const Global& g) {
   spdlog::set_default_logger(logger);
 }
 
-const char kUsage[] =
-    "oci-rt: an OCI container runtime\n\n"
-    "usage: oci-rt [global options] command [command options] [arguments...]\n\n"
-    "commands:\n"
-    "  create    create a container\n"
-    "  start     start a created container\n"
-    "  run       create and start a container\n"
-    "  exec      run a new process in a container\n"
-    "  state     output the state of a container\n"
-    "  kill      send a signal to the container's init process\n"
-    "  delete    delete a container and what it holds\n"
-    "  list      list containers\n"
-    "  ps        list the processes in a container\n"
-    "  pause     suspend all processes of a container\n"
-    "  resume    resume a paused container\n"
-    "  update    change the resource limits of a container\n"
-    "  events    stats and OOM events of a container (JSON)\n"
-    "  spec      create a new config.json (runc's template)\n"
-    "  features  print what this build supports (JSON)\n\n"
-    "global options:\n"
-    "  --root DIR               state directory (default /run/oci-rt)\n"
-    "  --log FILE               log to FILE instead of stderr\n"
-    "  --log-format text|json   log format (default text)\n"
-    "  --debug                  log the steps\n"
-    "  --systemd-cgroup         use the systemd cgroup driver (not supported)\n"
-    "  -v, --version            print the version\n"
-    "  -h, --help               print this help\n\n"
-    "Run 'oci-rt COMMAND --help' for a command's options.\n";
+std::string usage() {
+  const std::string& p = program_name;
+  return "NAME:\n   " + p + " - Open Container Initiative runtime\n\n"
+         "oci-rt is an OCI container runtime in C++, a drop-in replacement for runc: it runs\n"
+         "applications packaged in the Open Container Initiative bundle format.\n\n"
+         "USAGE:\n   " + p + " [global options] command [command options] [arguments...]\n\n"
+         "COMMANDS:\n"
+         "   create    create a container\n"
+         "   start     start a created container\n"
+         "   run       create and start a container\n"
+         "   exec      run a new process in a container\n"
+         "   state     output the state of a container\n"
+         "   kill      send a signal to the container's init process\n"
+         "   delete    delete a container and what it holds\n"
+         "   list      list containers\n"
+         "   ps        list the processes in a container\n"
+         "   pause     suspend all processes of a container\n"
+         "   resume    resume a paused container\n"
+         "   update    change the resource limits of a container\n"
+         "   events    stats and OOM events of a container (JSON)\n"
+         "   spec      create a new config.json (runc's template)\n"
+         "   features  print what this build supports (JSON)\n\n"
+         "GLOBAL OPTIONS:\n"
+         "   --root DIR               state directory (default /run/oci-rt)\n"
+         "   --log FILE               log to FILE instead of stderr\n"
+         "   --log-format text|json   log format (default text)\n"
+         "   --debug                  log the steps\n"
+         "   --systemd-cgroup         use the systemd cgroup driver (not supported)\n"
+         "   -v, --version            print the version\n"
+         "   -h, --help               print this help\n\n"
+         "Run '" + p + " COMMAND --help' for a command's options.\n";
+}
 
 // Global options that take a value (to find where the command starts).
 bool takes_value(const char* a) {
@@ -120,6 +130,8 @@ bool takes_value(const char* a) {
 }
 
 }  // namespace
+
+std::string program_name = "oci-rt";
 
 void out(const std::string& s) {
   size_t off = 0;
@@ -139,6 +151,10 @@ int main(int argc, char** argv) {
   // numbers (the container would get our sync socket as its stdio).
   for (int fd = 0; fd < 3; ++fd)
     if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && ::open("/dev/null", O_RDWR) < 0) return 1;
+  if (argc > 0 && argv[0][0]) {
+    const char* slash = strrchr(argv[0], '/');
+    program_name = slash ? slash + 1 : argv[0];
+  }
   int cmd = 1;
   while (cmd < argc && argv[cmd][0] == '-') {
     if (takes_value(argv[cmd])) ++cmd;
@@ -174,7 +190,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (r.count("help") || command.empty() || command == "help") {
-      out(kUsage);
+      out(usage());
       return command.empty() && !r.count("help") ? 1 : 0;
     }
   } catch (const std::exception& e) {
@@ -202,7 +218,10 @@ int main(int argc, char** argv) {
       static const char* later[] = {"checkpoint", "restore"};
       for (const char* l : later)
         if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
-      throw ocirt::Error("unknown command \"" + command + "\" (see oci-rt --help)", EINVAL);
+      for (int i = cmd + 1; i < argc; ++i)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+          throw ocirt::Error("No help topic for '" + command + "'", EINVAL);
+      throw ocirt::Error("unknown command \"" + command + "\" (see " + program_name + " --help)", EINVAL);
     }
     return it->second(g, argc - cmd, argv + cmd);
   } catch (const std::exception& e) {
@@ -210,6 +229,8 @@ int main(int argc, char** argv) {
     if (command == "create" || command == "run") msg = command + " failed: " + msg;
     spdlog::error("{}", msg);
     if (!g.log.empty()) dprintf(2, "oci-rt: %s\n", msg.c_str());
-    return 1;
+    // runc: an exec that could not run its process exits 255, so a caller can tell it from the
+    // process's own exit status
+    return command == "exec" ? 255 : 1;
   }
 }

@@ -14,7 +14,8 @@ int parse_signal(const std::string& s) {
   if (!s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
     char* end;
     long n = strtol(s.c_str(), &end, 10);
-    if (*end || n <= 0 || n > SIGRTMAX) throw Error("invalid signal \"" + s + "\"", EINVAL);
+    // 0 checks that the process exists (kill(2)); runc accepts it
+    if (*end || n < 0 || n > SIGRTMAX) throw Error("invalid signal \"" + s + "\"", EINVAL);
     return static_cast<int>(n);
   }
   std::string name;

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "ocirt/error.hpp"
@@ -22,7 +24,7 @@ int64_t now_ms() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void run_one(const spec::Hook& h, const std::string& state, const std::string& where) {
+void run_one(const spec::Hook& h, const std::string& state, const std::string& where, const std::string& dir) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) throw_errno(where + ": pipe");
   Fd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
@@ -34,6 +36,7 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   // A hook gets the state on stdin and our stdout/stderr pipe, nothing else: not the log file,
   // not the caller's --preserve-fds (meant for the container), not the init's channels.
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (!dir.empty()) posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -52,7 +55,7 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   int rc = posix_spawn(&pid, h.path.c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw_errno(where + ": exec " + h.path, rc);
+  if (rc != 0) throw_errno(where + ": error running hook " + h.path, rc);
   in_r.reset();
   out_w.reset();
   Fd pidfd(sys::pidfd_open(pid));
@@ -120,24 +123,29 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   }
   while (!output.empty() && output.back() == '\n') output.pop_back();
   std::string tail = output.empty() ? "" : ", output: " + output;
-  if (timed_out) throw Error(where + " (" + h.path + "): timed out after " + std::to_string(*h.timeout) + "s" + tail, ETIMEDOUT);
-  if (WIFSIGNALED(status))
-    throw Error(where + " (" + h.path + "): killed by signal " + std::to_string(WTERMSIG(status)) + tail, ECHILD);
-  if (WEXITSTATUS(status) != 0)
-    throw Error(where + " (" + h.path + "): exit status " + std::to_string(WEXITSTATUS(status)) + tail, ECHILD);
+  // runc's words ("error running hook", "signal: bad system call") after our field path
+  const std::string hook = where + ": error running hook (" + h.path + "): ";
+  if (timed_out) throw Error(hook + "timed out after " + std::to_string(*h.timeout) + "s" + tail, ETIMEDOUT);
+  if (WIFSIGNALED(status)) {
+    std::string name = strsignal(WTERMSIG(status));
+    for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    throw Error(hook + "signal: " + name + " (" + std::to_string(WTERMSIG(status)) + ")" + tail, ECHILD);
+  }
+  if (WEXITSTATUS(status) != 0) throw Error(hook + "exit status " + std::to_string(WEXITSTATUS(status)) + tail, ECHILD);
 }
 
 }  // namespace
 
-void run(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase) {
+void run(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase, const std::string& dir) {
   for (size_t i = 0; i < list.size(); ++i)
-    run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]");
+    run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]", dir);
 }
 
-void run_warn(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase) {
+void run_warn(const std::vector<spec::Hook>& list, const std::string& state_json, const char* phase,
+              const std::string& dir) {
   for (size_t i = 0; i < list.size(); ++i) {
     try {
-      run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]");
+      run_one(list[i], state_json, std::string("hooks.") + phase + "[" + std::to_string(i) + "]", dir);
     } catch (const Error& e) {
       spdlog::warn("{}", e.what());
     }

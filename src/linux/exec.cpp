@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/console.hpp"
@@ -138,6 +140,7 @@ ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
   s.pidfd.reset(pidfd);
   try {
     if (on.on_clone) on.on_clone(s.pid);
+    spdlog::debug("nsexec container setup: exec process {} cloned into the container's pid namespace", s.pid);
     sync::send(s.sync.get(), sync::Type::Go);
     for (;;) {
       sync::Message m;
@@ -159,6 +162,7 @@ ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
       if (m.type == sync::Type::Error) throw Error(m.text, m.err);
       if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
       report_notes(m.text);
+      spdlog::debug("child process in init(): joined the container, set up");
       break;
     }
   } catch (...) {

@@ -100,7 +100,7 @@ void init_main(InitContext& ctx) {
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
     for (auto& j : ctx.joins) keep.push_back(j.fd);
     for (int i = 0; i < ctx.preserve_fds; ++i) keep.push_back(3 + i);
-    for (int fd : ctx.idmap_trees)
+    for (int fd : ctx.mount_trees)
       if (fd >= 0) keep.push_back(fd);
     sys::close_fds_except(keep);
 
@@ -136,7 +136,7 @@ void init_main(InitContext& ctx) {
     std::vector<std::string> warnings;
     if (mntns) {
       prepare_rootfs(ctx);
-      for (int& fd : ctx.idmap_trees)  // attached now: nothing detached of the host stays open
+      for (int& fd : ctx.mount_trees)  // attached now: nothing detached of the host stays open
         if (fd >= 0) ::close(std::exchange(fd, -1));
     } else {
       // Without a mount namespace every mount would land on the host: make none (as runc).
@@ -147,8 +147,8 @@ void init_main(InitContext& ctx) {
       sync::send(sync_fd, sync::Type::RunHooks);
       sync::expect(sync_fd, sync::Type::HooksDone, "wait for createRuntime hooks");
     }
-    if (cfg.hooks && !cfg.hooks->create_container.empty())
-      hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, "creating"), "createContainer");
+    if (cfg.hooks && !cfg.hooks->create_container.empty())  // in the rootfs, as runc runs them
+      hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, "creating"), "createContainer", ctx.rootfs);
     if (mntns) {
       enter_rootfs(ctx);
     } else if (::chroot(ctx.rootfs.c_str()) < 0 || ::chdir("/") < 0) {
@@ -228,16 +228,13 @@ void init_main(InitContext& ctx) {
     ::_exit(1);
   }
   if (proc.args.empty()) ::_exit(0);  // created without a process: start refuses, we go
-  // Started: from here errors go to the container's stderr.
-  try {
-    if (cfg.hooks && !cfg.hooks->start_container.empty())
-      hooks::run(cfg.hooks->start_container, hook_state(ctx, host_pid, "created"), "startContainer");
-  } catch (const std::exception& e) {
-    start_failed(started_fd, e.what(), 1);
-  }
+  // Started: from here errors go to the container's stderr. The startContainer hooks run last,
+  // as the container's process would, seccomp filter included (runc's order).
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     if (seccomp && proc.no_new_privileges) seccomp->load();
+    if (cfg.hooks && !cfg.hooks->start_container.empty())
+      hooks::run(cfg.hooks->start_container, hook_state(ctx, host_pid, "created"), "startContainer");
   } catch (const std::exception& e) {
     start_failed(started_fd, e.what(), 1);
   }

@@ -32,7 +32,8 @@ struct InitContext {
   bool console = false;            // process.terminal with a console socket
   int preserve_fds = 0;
   const cgroups::Plan* cgroup = nullptr;
-  std::vector<int> idmap_trees;    // per mount: a detached idmapped tree made by the parent, or -1
+  std::vector<int> mount_trees;    // per mount: a detached tree made by the parent (idmapped, or a bind
+                                   // opened before the user namespace), or -1
   SeccompFilter* seccomp = nullptr;  // compiled (or taken from the cache) by the parent
   Lsm lsm;                         // which LSMs the host has (decided by the parent)
 };
@@ -44,8 +45,9 @@ struct InitContext {
 void prepare_rootfs(const InitContext& ctx);      // propagation, rootfs bind, config mounts, /dev
 void enter_rootfs(const InitContext& ctx);        // pivot_root or chroot (--no-pivot)
 void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, readonly root
-// In the parent (host root): the detached, idmapped bind tree for mount m, attributes set.
-Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where);
+// In the parent (host root): the detached bind tree for mount m, attributes set, idmapped with
+// userns_fd when that is not -1.
+Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where);
 
 // devices.cpp
 void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs);

@@ -131,22 +131,30 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
   if (cgroup_fd >= 0 && cfg.find_namespace("cgroup") && cfg.find_namespace("cgroup")->path.empty())
     flags |= CLONE_NEWCGROUP;
 
-  // Idmapped mounts are made whole here, as host root (an init in a user namespace may not
-  // idmap): a user namespace with the mount's mappings (or, for "idmap" without any, the
-  // container's), the detached tree with its attributes; the init only attaches it.
-  std::vector<Fd> idmap_owned;
-  ctx.idmap_trees.assign(cfg.mounts.size(), -1);
+  // Bind mounts the init cannot make itself are made whole here, as host root, as detached
+  // trees with their attributes; the init only attaches them. Idmapped ones (an init in a user
+  // namespace may not idmap): a user namespace with the mount's mappings (or, for "idmap"
+  // without any, the container's). With a new user namespace, every bind: its source is opened
+  // before the init enters the namespace, where it may not reach it (runc does the same).
+  std::vector<Fd> trees_owned;
+  ctx.mount_trees.assign(cfg.mounts.size(), -1);
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     const auto& m = cfg.mounts[i];
-    bool opt = false;
-    for (auto& o : m.options) opt |= o == "idmap" || o == "ridmap";
-    if (m.uid_mappings.empty() && !opt) continue;
+    bool idmap = !m.uid_mappings.empty(), bind = m.type == "bind";
+    for (auto& o : m.options) {
+      idmap |= o == "idmap" || o == "ridmap";
+      bind |= o == "bind" || o == "rbind";
+    }
+    if (!idmap && !(bind && ctx.new_userns)) continue;
     std::string where = "mounts[" + std::to_string(i) + "]";
-    bool own = !m.uid_mappings.empty();
-    Fd userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings,
-                            own ? m.gid_mappings : cfg.linux->gid_mappings, where);
-    idmap_owned.push_back(prepare_idmapped_tree(m, ctx.bundle, userns.get(), where));
-    ctx.idmap_trees[i] = idmap_owned.back().get();
+    Fd userns;
+    if (idmap) {
+      bool own = !m.uid_mappings.empty();
+      userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings,
+                           own ? m.gid_mappings : cfg.linux->gid_mappings, where);
+    }
+    trees_owned.push_back(prepare_bind_tree(m, ctx.bundle, userns.get(), where));
+    ctx.mount_trees[i] = trees_owned.back().get();
   }
 
   int sp[2];
@@ -201,6 +209,9 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       }
     }
     sync::expect(s.sync.get(), sync::Type::Ready, "wait for the container process");
+    // the steps in runc's debug words, so a runc user's log reading carries over
+    spdlog::debug("nsexec container setup: init pid {} cloned into its namespaces", s.pid);
+    spdlog::debug("child process in init(): set-up begins");
     if (hooks.on_clone) hooks.on_clone(s.pid);
     sync::send(s.sync.get(), sync::Type::Go, s.pid);
     for (;;) {
@@ -245,6 +256,9 @@ namespace ocirt::linux_ {
 
 void sync_ack(Spawned& s) { sync::send(s.sync.get(), sync::Type::Ack); }
 
-void sync_start(Spawned& s) { sync::send(s.sync.get(), sync::Type::Start); }
+void sync_start(Spawned& s) {
+  spdlog::debug("init: closing the pipe to signal completion (exec the process)");
+  sync::send(s.sync.get(), sync::Type::Start);
+}
 
 }  // namespace ocirt::linux_

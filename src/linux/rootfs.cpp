@@ -191,24 +191,37 @@ void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, c
   if (f.flags & MS_RDONLY) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
 }
 
-void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int idmapped_tree, bool& dev_tmpfs) {
+void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int tree, bool& dev_tmpfs) {
   MountFlags f = parse_options(m.options);
   std::string dest = m.destination[0] == '/' ? m.destination : "/" + m.destination;
   std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + dest;
   bool bind = f.bind || m.type == "bind";
   std::string source = m.source;
   if (bind && !source.empty() && source[0] != '/') source = ctx.bundle + "/" + source;
+  if (tree >= 0) {  // made complete by the parent (idmapped, or opened before the user namespace): attach it
+    struct stat st;
+    if (::fstat(tree, &st) < 0) throw_errno(what + ": source");
+    Fd target = sys::mkdir_in_root(rootfd, dest, !S_ISDIR(st.st_mode));
+    if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      throw_errno(what + ": attach the mount");
+    return;
+  }
   bool want_file = bind && !is_dir(source);
   if (bind) {
     struct stat st;
     if (::stat(source.c_str(), &st) < 0) throw_errno(what + ": source");
   }
-  Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
-  if (idmapped_tree >= 0) {  // made complete by the parent: only attach it
-    if (::move_mount(idmapped_tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      throw_errno(what + ": attach the idmapped mount");
-    return;
+  // proc and sysfs only on a real directory, never through a symlink the image planted (runc)
+  if (m.type == "proc" || m.type == "sysfs") {
+    int fd = sys::open_in_root(rootfd, dest, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (fd >= 0) {
+      Fd f(fd);
+      if (::fstat(f.get(), &st) == 0 && !S_ISDIR(st.st_mode))
+        throw Error(what + ": " + dest + " must be mounted on ordinary directory", ENOTDIR);
+    }
   }
+  Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
   if (bind) {
     bind_onto(AT_FDCWD, source.c_str(), target.get(), f.rbind, f, what);
     return;
@@ -267,7 +280,7 @@ unsigned long rootfs_propagation(const std::string& p) {
 
 }  // namespace
 
-Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
+Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
   MountFlags f = parse_options(m.options);
   std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
   std::string what = where + ": mount " + source + " on " + m.destination;
@@ -276,6 +289,7 @@ Fd prepare_idmapped_tree(const spec::Mount& m, const std::string& bundle, int us
   uint64_t set = to_attr(f.flags);
   if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
   if (f.rec_set || f.rec_clr) set_attr(tree.get(), f.rec_set, f.rec_clr, 0, true, what + ": set recursive mount attributes");
+  if (userns_fd < 0) return tree;
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
@@ -301,7 +315,7 @@ void prepare_rootfs(const InitContext& ctx) {
   bool dev_tmpfs = false, dev_bound = false;
   for (size_t i = 0; i < cfg.mounts.size(); ++i) {
     try {
-      mount_one(ctx, rootfd.get(), cfg.mounts[i], i < ctx.idmap_trees.size() ? ctx.idmap_trees[i] : -1, dev_tmpfs);
+      mount_one(ctx, rootfd.get(), cfg.mounts[i], i < ctx.mount_trees.size() ? ctx.mount_trees[i] : -1, dev_tmpfs);
       if (cfg.mounts[i].destination == "/dev" && !dev_tmpfs) dev_bound = true;
     } catch (const Error& e) {
       throw Error("mounts[" + std::to_string(i) + "]: " + e.what(), e.err());

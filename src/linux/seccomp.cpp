@@ -76,7 +76,13 @@ void validate_seccomp(const spec::Seccomp& s) {
     const auto& c = s.syscalls[i];
     std::string where = "linux.seccomp.syscalls[" + std::to_string(i) + "]";
     if (!parse_action(c.action, c.errno_ret, EPERM, act)) throw Error(where + ".action: unknown action \"" + c.action + "\"", EINVAL);
-    notify |= c.action == "SCMP_ACT_NOTIFY";
+    if (c.action == "SCMP_ACT_NOTIFY") {
+      notify = true;
+      // the init talks to the runtime with write(2) before exec: it would wait on itself (runc's words)
+      for (auto& n : c.names)
+        if (n == "write")
+          throw Error(where + ".names: SCMP_ACT_NOTIFY cannot be used for the write syscall", EINVAL);
+    }
     for (size_t j = 0; j < c.args.size(); ++j) {
       scmp_compare op;
       if (!parse_op(c.args[j].op, op))
@@ -84,13 +90,12 @@ void validate_seccomp(const spec::Seccomp& s) {
     }
   }
   if (s.default_action == "SCMP_ACT_NOTIFY")
-    throw Error("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default (the runtime's own calls would block)", EINVAL);
+    throw Error("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action (the runtime's own calls would block)", EINVAL);
   if (notify && s.listener_path.empty())
     throw Error("linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY", EINVAL);
   if (notify && s.listener_path[0] != '/')
     throw Error("linux.seccomp.listenerPath: \"" + s.listener_path + "\" is not an absolute path", EINVAL);
-  if (!notify && !s.listener_path.empty())
-    throw Error("linux.seccomp.listenerPath: set, but no syscall uses SCMP_ACT_NOTIFY", EINVAL);
+  // a listenerPath without any SCMP_ACT_NOTIFY rule is unused, as runc leaves it
 }
 
 namespace {

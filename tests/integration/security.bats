@@ -129,7 +129,7 @@ load helpers
   args true
   run_ctr
   [ "$status" -ne 0 ]
-  [[ "$output" == *"linux.seccomp.listenerPath: connect /nonexistent/sock"* ]]
+  [[ "$output" == *"linux.seccomp.listenerPath: failed to connect with seccomp agent at /nonexistent/sock"* ]]
   no_leftovers
 }
 
