@@ -552,9 +552,9 @@ int exec(const ExecOptions& o) {
   }
   const auto& sysc = cgroups::System::get();
   auto leaves = r.cgroup_leaves;
-  if (!o.cgroup.empty()) {
+  if (!o.cgroups.empty()) {
     if (leaves.empty()) throw Error("--cgroup: the container has no cgroup on this host", ENOTSUP);
-    leaves = cgroups::Manager::sub_leaves(leaves, o.cgroup);
+    leaves = cgroups::Manager::sub_leaves(leaves, o.cgroups);
   }
   Fd cgfd;
   if (sysc.layout == cgroups::Layout::V2 && !leaves.empty()) {

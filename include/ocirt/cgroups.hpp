@@ -63,9 +63,11 @@ class Manager {
   std::vector<std::string> apply(const spec::Resources& r, const std::vector<spec::Device>* devices,
                                  bool update = false) const;
   void add_process(pid_t pid) const;
-  // exec --cgroup: "path" (every hierarchy) or "ctrl[,ctrl]:path" (those controllers' ones),
-  // a sub-cgroup that must exist below the container's; returns the leaves to join.
-  static std::vector<std::string> sub_leaves(const std::vector<std::string>& leaves, const std::string& spec);
+  // exec --cgroup, each "path" (every hierarchy) or "ctrl[,ctrl]:path" (those controllers'
+  // ones), in order: a sub-cgroup that must exist below the container's ("/" is the container's
+  // own); returns the leaves to join. Errors in runc's words.
+  static std::vector<std::string> sub_leaves(const std::vector<std::string>& leaves,
+                                             const std::vector<std::string>& specs);
   // pause/resume: waits until the kernel reports the cgroup frozen (or thawed).
   void freeze(bool frozen) const;
   bool frozen() const;

@@ -19,7 +19,8 @@ struct CreateOptions {
 
 struct ExecOptions {
   std::string root = "/run/oci-rt";
-  std::string id, process_file, cwd, user, apparmor, process_label, cgroup, pid_file, console_socket;
+  std::string id, process_file, cwd, user, apparmor, process_label, pid_file, console_socket;
+  std::vector<std::string> cgroups;  // --cgroup [CTRL[,CTRL]:]PATH, in order (a later one wins)
   std::string pidfd_socket;  // AF_UNIX socket that receives a pidfd of the process (runc 1.2)
   std::vector<std::string> args, env, caps;
   std::vector<uint32_t> additional_gids;

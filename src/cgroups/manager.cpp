@@ -352,41 +352,45 @@ void Manager::create(const Plan& p) {
   }
 }
 
-std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& leaves, const std::string& spec) {
-  std::string path = spec, ctrls;
-  if (auto colon = spec.find(':'); colon != std::string::npos) {
-    ctrls = spec.substr(0, colon);
-    path = spec.substr(colon + 1);
-  }
-  std::string rel;
-  try {
-    rel = normalize(path);
-  } catch (const Error&) {
-    throw Error("--cgroup: \"" + spec + "\" must not contain \"..\"", EINVAL);
-  }
-  if (rel.empty()) throw Error("--cgroup: \"" + spec + "\" names no sub-cgroup", EINVAL);
-  auto wanted = split(ctrls, ',');
-  std::vector<std::string> out;
-  bool any = false;
-  for (auto& leaf : leaves) {
-    const Hierarchy* h = hierarchy_of(leaf);
-    bool pick = wanted.empty();
-    for (auto& c : wanted) pick = pick || (h && h->has(c));
-    if (!pick) {
-      out.push_back(leaf);
-      continue;
+std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& leaves,
+                                             const std::vector<std::string>& specs) {
+  std::vector<std::string> out = leaves;
+  for (auto& spec : specs) {
+    std::string path = spec, ctrls;
+    if (auto colon = spec.find(':'); colon != std::string::npos) {
+      ctrls = spec.substr(0, colon);
+      path = spec.substr(colon + 1);
     }
-    struct stat st;
-    if (::stat((leaf + rel).c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-      throw Error("--cgroup: " + leaf + rel + " does not exist (create the sub-cgroup first)", ENOENT);
-    if (h && !h->v2 && h->has("cpuset")) {  // an empty v1 cpuset takes no process: inherit
-      copy_if_empty(leaf + rel, "cpuset.cpus");
-      copy_if_empty(leaf + rel, "cpuset.mems");
+    std::string rel;
+    try {
+      rel = normalize(path);
+    } catch (const Error&) {
+      throw Error("--cgroup: " + path + " is not a sub cgroup path", EINVAL);
     }
-    out.push_back(leaf + rel);
-    any = true;
+    auto wanted = split(ctrls, ',');
+    for (auto& c : wanted) {
+      bool known = false;
+      for (auto& leaf : leaves)
+        if (const Hierarchy* h = hierarchy_of(leaf); h && h->has(c)) known = true;
+      if (!known) throw Error("--cgroup: unknown controller \"" + c + "\"", EINVAL);
+    }
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      const Hierarchy* h = hierarchy_of(leaves[i]);
+      bool pick = wanted.empty();
+      for (auto& c : wanted) pick = pick || (h && h->has(c));
+      if (!pick) continue;
+      const std::string dir = leaves[i] + rel;
+      struct stat st;
+      if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+        throw Error("--cgroup: adding pid to " + dir + "/cgroup.procs: no such file or directory (create the sub-cgroup first)",
+                    ENOENT);
+      if (!rel.empty() && h && !h->v2 && h->has("cpuset")) {  // an empty v1 cpuset takes no process: inherit
+        copy_if_empty(dir, "cpuset.cpus");
+        copy_if_empty(dir, "cpuset.mems");
+      }
+      out[i] = dir;
+    }
   }
-  if (!any) throw Error("--cgroup: no hierarchy of the container has controller(s) \"" + ctrls + "\"", EINVAL);
   return out;
 }
 

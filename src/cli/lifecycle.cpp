@@ -154,7 +154,8 @@ int cmd_exec(const Global& g, int argc, char** argv) {
       "c,cap", "add a capability (bounding, effective, permitted)", cxxopts::value<std::vector<std::string>>())(
       "no-new-privs", "set no_new_privs")("apparmor", "AppArmor profile", cxxopts::value<std::string>())(
       "process-label", "SELinux label", cxxopts::value<std::string>())(
-      "cgroup", "join this sub-cgroup of the container's: PATH or CONTROLLER[,CONTROLLER]:PATH", cxxopts::value<std::string>())(
+      "cgroup", "join this sub-cgroup of the container's: PATH or CONTROLLER[,CONTROLLER]:PATH (repeatable)",
+      cxxopts::value<std::vector<std::string>>())(
       "preserve-fds", "pass N more fds (3..3+N-1)", cxxopts::value<int>()->default_value("0"))(
       "ignore-paused", "allow exec in a paused container")("d,detach", "return once the process started")(
       "pid-file", "write the process's pid to this file", cxxopts::value<std::string>())(
@@ -196,7 +197,7 @@ int cmd_exec(const Global& g, int argc, char** argv) {
   str("user", o.user);
   str("apparmor", o.apparmor);
   str("process-label", o.process_label);
-  str("cgroup", o.cgroup);
+  if (r.count("cgroup")) o.cgroups = r["cgroup"].as<std::vector<std::string>>();
   str("pid-file", o.pid_file);
   str("console-socket", o.console_socket);
   str("pidfd-socket", o.pidfd_socket);

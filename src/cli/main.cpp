@@ -72,13 +72,13 @@ class LogFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex>
 
 void setup_logging(const Global& g) {
   std::shared_ptr<spdlog::sinks::sink> sink;
-  if (g.log.empty() && ::isatty(2)) {
-    // a person reading: short lines
+  if (g.log.empty() && !g.debug) {
+    // errors and warnings: short lines
     sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
     // UTC, though the pattern shows no time: a local-time formatter runs tzset() (reads /etc/localtime).
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("oci-rt: %l: %v", spdlog::pattern_time_type::utc));
   } else if (g.log.empty()) {
-    // a program reading (a shim, conmon, a script): runc's logfmt lines, as on a log file
+    // --debug: runc's logfmt lines (time="..." level=debug msg="..."), as on a log file
     sink = std::make_shared<LogFileSink>(2);
   } else {
     sink = std::make_shared<LogFileSink>(g.log, g.log_format == "json");

@@ -420,11 +420,22 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
     grep -E ':pids:.*'"$ID"'$' <<<"$output"
   fi
   run ocirt exec --cgroup nosuch "$ID" true
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"--cgroup"*"does not exist"* ]]
+  [ "$status" -eq 255 ]
+  [[ "$output" == *"--cgroup: adding pid to "*"/nosuch/cgroup.procs: no such file"* ]]
   run ocirt exec --cgroup ../.. "$ID" true
-  [ "$status" -ne 0 ]
-  [[ "$output" == *'".."'* ]]
+  [ "$status" -eq 255 ]
+  [[ "$output" == *"../.. is not a sub cgroup path"* ]]
+  run ocirt exec --cgroup nosuchctl:/ "$ID" true
+  [[ "$output" == *'unknown controller "nosuchctl"'* ]]
+  # "/" is the container's own cgroup; a later --cgroup wins for its controllers
+  run ocirt exec --cgroup / "$ID" cat /proc/self/cgroup
+  [ "$status" -eq 0 ]
+  if [ -d /sys/fs/cgroup/memory ]; then
+    run ocirt exec --cgroup sub --cgroup memory:/ "$ID" cat /proc/self/cgroup
+    [ "$status" -eq 0 ]
+    grep -E ':memory:.*'"$ID"'$' <<<"$output"
+    grep -E ':pids:.*/sub$' <<<"$output"
+  fi
   # a process left in a sub-cgroup does not keep delete from removing everything
   ocirt exec -d --cgroup sub "$ID" sleep 100
   ocirt delete --force "$ID"
