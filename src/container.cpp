@@ -349,6 +349,12 @@ struct TtyProxy {
   struct termios saved {};
   explicit TtyProxy(int m) : master(m) {
     ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+    // our own terminal translates \n already: no \r\n from the pty too (runc's ClearONLCR)
+    struct termios t;
+    if (::tcgetattr(master, &t) == 0) {
+      t.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+      ::tcsetattr(master, TCSANOW, &t);
+    }
     if (in_tty && ::tcgetattr(0, &saved) == 0) {
       struct termios raw = saved;
       ::cfmakeraw(&raw);

@@ -337,10 +337,16 @@ bool Manager::v2_for(std::string_view c) const {
 }
 
 void Manager::create(const Plan& p) {
-  for (auto& dir : p.to_create) {
+  for (auto& dir : p.to_create)
     if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("create cgroup " + dir);
-    const Hierarchy* h = hierarchy_of(dir);
-    if (h && !h->v2 && h->has("cpuset")) {
+  // v1 cpuset: a cgroup with empty cpus or mems takes no process. Every level down to the leaf,
+  // ours or one the caller made (a pod's), is filled from its parent where empty (runc).
+  for (auto& leaf : p.leaves) {
+    const Hierarchy* h = hierarchy_of(leaf);
+    if (!h || h->v2 || !h->has("cpuset")) continue;
+    for (size_t i = h->mount.size() + 1; i <= leaf.size(); ++i) {
+      if (i != leaf.size() && leaf[i] != '/') continue;
+      std::string dir = leaf.substr(0, i);
       copy_if_empty(dir, "cpuset.cpus");
       copy_if_empty(dir, "cpuset.mems");
     }

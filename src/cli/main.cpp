@@ -215,9 +215,23 @@ int main(int argc, char** argv) {
       throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
                          ENOTSUP);
     if (it == commands.end()) {
-      static const char* later[] = {"checkpoint", "restore"};
-      for (const char* l : later)
-        if (command == l) throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
+      static const struct {
+        const char *name, *desc, *args;
+      } later[] = {{"checkpoint", "checkpoint a running container (not implemented yet)", "<container-id>"},
+                   {"restore", "restore a container from a previous checkpoint (not implemented yet)", "<container-id>"}};
+      for (auto& l : later) {
+        if (command != l.name) continue;
+        for (int i = cmd + 1; i < argc; ++i)
+          if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            cxxopts::Options opts("oci-rt " + command, l.desc);
+            opts.add_options()("h,help", "show this help");
+            opts.custom_help("[options]");
+            opts.positional_help(l.args);
+            out(help_text(opts));
+            return 0;
+          }
+        throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
+      }
       for (int i = cmd + 1; i < argc; ++i)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
           throw ocirt::Error("No help topic for '" + command + "'", EINVAL);

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <climits>
@@ -332,8 +333,67 @@ void prepare_rootfs(const InitContext& ctx) {
   }
 }
 
+namespace {
+
+// --no-pivot: the host's procfs and sysfs stay in our mount namespace behind the chroot, and the
+// kernel lets a process in a new user namespace mount a procfs when a full one is visible in
+// its mount namespace. Every full proc/sysfs mount outside the rootfs is detached (or covered
+// with a tmpfs when it cannot be), as runc does.
+void mask_host_pseudo_fs(const std::string& rootfs) {
+  std::string info;
+  if (!sys::try_read_file("/proc/self/mountinfo", info)) throw_errno("--no-pivot: read mountinfo");
+  auto unescape = [](std::string_view v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '\\' && i + 3 < v.size()) {  // \040: an octal escape
+        out += static_cast<char>((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
+        i += 3;
+      } else {
+        out += v[i];
+      }
+    }
+    return out;
+  };
+  std::vector<std::string> targets;
+  for (size_t at = 0; at < info.size();) {
+    size_t nl = info.find('\n', at);
+    if (nl == std::string::npos) nl = info.size();
+    std::string_view line(info.data() + at, nl - at);
+    at = nl + 1;
+    std::vector<std::string_view> f;
+    for (size_t i = 0; i < line.size();) {
+      size_t sp = line.find(' ', i);
+      if (sp == std::string_view::npos) sp = line.size();
+      f.push_back(line.substr(i, sp - i));
+      i = sp + 1;
+    }
+    size_t dash = 0;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 1 >= f.size()) continue;
+    std::string_view fstype = f[dash + 1];
+    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
+    std::string mp = unescape(f[4]);
+    if (mp == rootfs || mp.rfind(rootfs + "/", 0) == 0) continue;
+    targets.push_back(mp);
+  }
+  // deepest first, so a covered parent does not hide a child still to detach
+  std::sort(targets.begin(), targets.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+  for (auto& p : targets) {
+    if (::mount(nullptr, p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      throw_errno("--no-pivot: make " + p + " a slave");
+    }
+    if (::umount2(p.c_str(), MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) throw_errno("--no-pivot: detach " + p);
+    if (::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) throw_errno("--no-pivot: cover " + p);
+  }
+}
+
+}  // namespace
+
 void enter_rootfs(const InitContext& ctx) {
   if (ctx.no_pivot) {
+    mask_host_pseudo_fs(ctx.rootfs);
     if (::chdir(ctx.rootfs.c_str()) < 0) throw_errno("chdir rootfs");
     if (::mount(ctx.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) throw_errno("move rootfs to /");
     if (::chroot(".") < 0) throw_errno("chroot");
