@@ -214,12 +214,17 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   // A leaf that is there already (the caller made it): a frozen one would stop our init before
   // it could answer (create must never wait on a child that cannot run), and processes in it
   // are worth a warning (runc's words, both). Fresh leaves cost nothing here.
-  for (auto& leaf : plan.leaves) {
-    if (std::find(plan.to_create.begin(), plan.to_create.end(), leaf) != plan.to_create.end()) continue;
-    cgroups::Manager existing(plan.leaves);
-    if (existing.can_freeze() && existing.frozen()) throw Error("container's cgroup unexpectedly frozen", EBUSY);
-    if (size_t n = existing.pids().size()) spdlog::warn("container's cgroup is not empty: {} process(es) found", n);
-    break;
+  {
+    std::vector<std::string> existing;
+    for (auto& leaf : plan.leaves)
+      if (std::find(plan.to_create.begin(), plan.to_create.end(), leaf) == plan.to_create.end()) existing.push_back(leaf);
+    if (!existing.empty()) {
+      cgroups::Manager m(existing);
+      if (m.can_freeze() && m.frozen()) throw Error("container's cgroup unexpectedly frozen", EBUSY);
+      size_t n = 0;
+      for (auto& leaf : existing) n = std::max(n, cgroups::Manager({leaf}).pids().size());
+      if (n) spdlog::warn("container's cgroup is not empty: {} process(es) found", n);
+    }
   }
   try {
     cgroups::Manager::create(plan);

@@ -24,8 +24,8 @@ std::string help_text(cxxopts::Options& opts) {
   size_t at = usage.find_first_not_of(' ');
   usage = at == std::string::npos ? usage : usage.substr(at);
   if (usage.rfind("oci-rt", 0) == 0) usage = program_name + usage.substr(6);
-  auto opt = usage.find("[options]");
-  if (opt != std::string::npos) usage.replace(opt, 9, "[command options]");
+  for (const char* o : {"[options]", "[OPTION...]"})
+    if (auto at = usage.find(o); at != std::string::npos) usage.replace(at, strlen(o), "[command options]");
   std::string cmd = usage.substr(0, usage.find(" [command options]"));
   return "NAME:\n   " + cmd + " - " + desc + "\n\nUSAGE:\n   " + usage + "\n\nOPTIONS:\n" + rest;
 }

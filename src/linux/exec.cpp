@@ -85,6 +85,11 @@ namespace {
     ::_exit(1);
   }
   // the sync socket stays open (close-on-exec): the parent sees EOF when we exec
+  if (::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    std::string msg = std::string("close_range: ") + strerror(errno);
+    (void)!::write(sync_fd, msg.data(), msg.size());
+    ::_exit(1);
+  }
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     // with no_new_privs the filter goes on last; without, it was loaded while we still had
@@ -92,11 +97,6 @@ namespace {
     if (seccomp && proc.no_new_privileges) seccomp->load();
   } catch (const std::exception& e) {
     (void)!::write(sync_fd, e.what(), strlen(e.what()));
-    ::_exit(1);
-  }
-  if (::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    std::string msg = std::string("close_range: ") + strerror(errno);
-    (void)!::write(sync_fd, msg.data(), msg.size());
     ::_exit(1);
   }
   int e = exec_process(exe, proc, home);

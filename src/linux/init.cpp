@@ -230,6 +230,10 @@ void init_main(InitContext& ctx) {
   if (proc.args.empty()) ::_exit(0);  // created without a process: start refuses, we go
   // Started: from here errors go to the container's stderr. The startContainer hooks run last,
   // as the container's process would, seccomp filter included (runc's order).
+  // Our own last calls come before the filter (it may answer newer syscalls with ENOSYS).
+  if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    start_failed(started_fd, std::string("close_range: ") + strerror(errno), 1);
+  sys::reset_signals();  // a hook runner or anything else of ours may have changed one
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     if (seccomp && proc.no_new_privileges) seccomp->load();
@@ -238,9 +242,6 @@ void init_main(InitContext& ctx) {
   } catch (const std::exception& e) {
     start_failed(started_fd, e.what(), 1);
   }
-  if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    start_failed(started_fd, std::string("close_range: ") + strerror(errno), 1);
-  sys::reset_signals();  // a hook runner or anything else of ours may have changed one
   int e = exec_process(exe, proc, home);
   start_failed(started_fd, "exec " + exe + ": " + strerror(e), e == ENOENT ? 127 : 126);
 }
