@@ -56,9 +56,20 @@ void apply_cpu(const Ctx& c, const spec::CpuResources& cpu) {
     const std::string& d = c.leaf("cpu", R + "cpu");
     if (!c.m.v2_for("cpu")) {
       if (cpu.shares && *cpu.shares) put(d, "cpu.shares", unum(*cpu.shares), R + "cpu.shares");
-      // period before quota; a quota that does not fit the old period is written again after
-      if (cpu.period && *cpu.period) put(d, "cpu.cfs_period_us", unum(*cpu.period), R + "cpu.period");
-      if (cpu.quota && *cpu.quota) put(d, "cpu.cfs_quota_us", num(*cpu.quota), R + "cpu.quota");
+      // Period before quota. A smaller period the kernel refuses (EINVAL: the old quota over the
+      // new period exceeds the parent's limit) is written again after the quota (runc).
+      bool period_again = false;
+      const bool quota = cpu.quota && *cpu.quota;
+      if (cpu.period && *cpu.period) {
+        try {
+          put(d, "cpu.cfs_period_us", unum(*cpu.period), R + "cpu.period");
+        } catch (const Error& e) {
+          if (e.err() != EINVAL || !quota) throw;
+          period_again = true;
+        }
+      }
+      if (quota) put(d, "cpu.cfs_quota_us", num(*cpu.quota), R + "cpu.quota");
+      if (period_again) put(d, "cpu.cfs_period_us", unum(*cpu.period), R + "cpu.period");
       if (cpu.burst) put(d, "cpu.cfs_burst_us", unum(*cpu.burst), R + "cpu.burst");
       if (cpu.realtime_period && *cpu.realtime_period)
         put(d, "cpu.rt_period_us", unum(*cpu.realtime_period), R + "cpu.realtimePeriod");
