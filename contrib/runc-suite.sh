@@ -1,0 +1,270 @@
+#!/bin/bash
+# runc-suite.sh SUITE RUNTIME OUTDIR [FILE.bats ...]: run opencontainers/runc's own integration
+# suite (tests/integration/*.bats, tag v1.1.5) against an OCI runtime, one file at a time, and
+# print a per-file table (passed, failed, skipped, timed out, not run).
+#
+#   SUITE    a checkout of runc v1.1.5 prepared outside this repository, with
+#            tests/integration/testdata/{busybox,debian}-amd64.tar.xz and the helpers
+#            contrib/cmd/{recvtty,sd-helper,seccompagent} built in it (see docs/compatibility.md)
+#   RUNTIME  the runtime binary; the suite calls it as "runc" (a symlink of that name), the
+#            way oci-rt is installed as a drop-in. oci-rt's help then says "runc"; its version
+#            line always says oci-rt (the one deliberate difference).
+#   OUTDIR   <file>.log (TAP), results.tsv (one line per test), summary.tsv, table.txt
+# env: PER_FILE_TIMEOUT (seconds per file, default 300); RUNTIME_SPEC_GIT (a local clone of
+#   opencontainers/runtime-spec that spec.bats' "spec validator" clones instead of GitHub);
+#   GOPATH for that test's Go dependencies.
+#
+# As root. Never two runs at once (the suite's cgroup name is fixed). Processes are ended by
+# pid; everything the suite leaves (containers, cgroups under runc-cgroups-integration-test,
+# mounts, scratch dirs) is removed after each file. This script builds nothing.
+set -u
+
+if [ $# -lt 3 ]; then
+	echo "usage: $0 SUITE RUNTIME OUTDIR [FILE.bats ...]" >&2
+	exit 2
+fi
+SUITE=$(readlink -f "$1")
+INTEG=$SUITE/tests/integration
+PER_FILE_TIMEOUT=${PER_FILE_TIMEOUT:-300}
+RUNTIME=$(readlink -f "$2") || { echo "no such runtime: $2" >&2; exit 2; }
+[ -x "$RUNTIME" ] || { echo "not executable: $RUNTIME" >&2; exit 2; }
+OUTDIR=$3
+shift 3
+[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 2; }
+
+for c in bats script timeout jq gawk nsenter; do
+	command -v "$c" >/dev/null || { echo "missing host command: $c" >&2; exit 2; }
+done
+for f in "$INTEG/testdata/busybox-amd64.tar.xz" "$INTEG/testdata/debian-amd64.tar.xz" \
+	"$SUITE/contrib/cmd/recvtty/recvtty" "$SUITE/contrib/cmd/sd-helper/sd-helper" \
+	"$SUITE/contrib/cmd/seccompagent/seccompagent"; do
+	[ -e "$f" ] || { echo "missing $f (prepare the suite first, see docs/compatibility.md)" >&2; exit 2; }
+done
+
+mkdir -p "$OUTDIR"
+OUTDIR=$(readlink -f "$OUTDIR")
+# Per-run scratch: bats' TMPDIR (so every $ROOT/state the suite creates is found and cleaned)
+# and a bin dir with the runtime under test as "runc", first in PATH and as RUNC.
+SCRATCH=$(mktemp -d /var/tmp/runc-suite-run.XXXXXX)
+chmod 755 "$SCRATCH"
+BINDIR=$SCRATCH/bin
+mkdir -p "$BINDIR"
+ln -s "$RUNTIME" "$BINDIR/runc"
+SUITE_PATH=$BINDIR:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+GIT_ENV=()
+[ -n "${RUNTIME_SPEC_GIT:-}" ] && GIT_ENV=(GIT_CONFIG_COUNT=1 "GIT_CONFIG_KEY_0=url.$RUNTIME_SPEC_GIT.insteadOf"
+	GIT_CONFIG_VALUE_0=https://github.com/opencontainers/runtime-spec.git)
+if [ $# -gt 0 ]; then
+	FILES=()
+	for f in "$@"; do FILES+=("$(basename "$f")"); done
+else
+	FILES=()
+	for f in "$INTEG"/*.bats; do FILES+=("$(basename "$f")"); done
+fi
+
+log() { echo "[$(date +%T)] $*" >&2; }
+
+# ---- cleanup helpers ------------------------------------------------------
+kill_pid() { # kill -9 one pid if it is alive (never by name)
+	local p=$1
+	[ -n "$p" ] && [ "$p" -gt 1 ] 2>/dev/null && [ -d "/proc/$p" ] && kill -9 "$p" 2>/dev/null
+	return 0
+}
+
+cleanup_runtime_state() { # $1 = per-file tmp dir
+	local tmp=$1 d id pid
+	# every state root the suite used (--root "$ROOT/state", root.bats' "$ROOT/alt/state")
+	while IFS= read -r d; do
+		for id in $("$RUNTIME" --root "$d" list -q 2>/dev/null); do
+			pid=$("$RUNTIME" --root "$d" state "$id" 2>/dev/null | jq -r '.pid // empty' 2>/dev/null)
+			log "cleanup: leftover container $id (pid ${pid:-?}) in $d"
+			kill_pid "$pid"
+			"$RUNTIME" --root "$d" delete -f "$id" >/dev/null 2>&1 || true
+		done
+	done < <(find "$tmp" -xdev -type d -name state 2>/dev/null)
+	# the runtime's default root: only containers whose bundle is in this run's tmp
+	"$RUNTIME" list -f json 2>/dev/null | jq -r --arg t "$tmp/" \
+		'.[]? | select(.bundle | startswith($t)) | "\(.id) \(.pid)"' 2>/dev/null |
+		while read -r id pid; do
+			log "cleanup: leftover container $id in default root"
+			kill_pid "$pid"
+			"$RUNTIME" delete -f "$id" >/dev/null 2>&1 || true
+		done
+}
+
+cleanup_cgroups() {
+	local top d p i left
+	for i in 1 2 3 4 5; do
+		left=0
+		for top in /sys/fs/cgroup/*/runc-cgroups-integration-test; do
+			[ -d "$top" ] || continue
+			left=1
+			# thaw first: SIGKILL is not delivered to frozen tasks
+			while IFS= read -r d; do
+				[ -w "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+				[ -w "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+			done < <(find "$top" -type d 2>/dev/null)
+			while IFS= read -r d; do
+				for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+					log "cleanup: killing pid $p in $d"
+					kill_pid "$p"
+				done
+			done < <(find "$top" -depth -type d 2>/dev/null)
+			sleep 0.2
+			find "$top" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
+		[ $left = 0 ] && return 0
+		sleep 0.5
+	done
+	for top in /sys/fs/cgroup/*/runc-cgroups-integration-test; do
+		[ -d "$top" ] && log "cleanup: WARNING could not remove $top"
+	done
+	return 0
+}
+
+cleanup_processes() { # $1 = per-file tmp dir: kill whatever still references it
+	local tmp=$1 p f
+	# helper daemons started by the suite (pid files written by recvtty / seccompagent)
+	while IFS= read -r f; do
+		p=$(cat "$f" 2>/dev/null)
+		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
+		*/recvtty | */seccompagent) log "cleanup: killing helper $p"; kill_pid "$p" ;;
+		esac
+	done < <(find "$tmp" -xdev \( -path '*/tty/pid' -o -name seccompagent.pid \) 2>/dev/null)
+	# any process whose cwd or command line is in this file's tmp dir
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = $$ ] && continue
+		if readlink "/proc/$p/cwd" 2>/dev/null | grep -qF "$tmp" ||
+			tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$tmp"; then
+			log "cleanup: killing leftover pid $p: $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | cut -c1-100)"
+			kill_pid "$p"
+		fi
+	done
+}
+
+cleanup_mounts_and_tmp() {
+	local tmp=$1 m
+	# unmount anything left mounted under tmp (deepest first), then remove it
+	for i in 1 2 3; do
+		m=$(awk -v t="$tmp/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r)
+		[ -z "$m" ] && break
+		for d in $m; do
+			log "cleanup: unmounting $d"
+			umount -l "$d" 2>/dev/null
+		done
+	done
+	rm -rf --one-file-system "$tmp" 2>/dev/null || log "cleanup: WARNING could not remove $tmp"
+}
+
+# helpers.bash create_parent() does "mkdir -p /sys/fs/cgroup/$subsys/..." for every
+# controller in /proc/cgroups, also unmounted ones (net_cls, perf_event, ... on
+# this host), which leaves plain directories on the /sys/fs/cgroup tmpfs.
+# Remove the ones that appeared during this file, if empty and not mount points.
+remove_new_cgroup_stubs() { # $1 = listing of /sys/fs/cgroup taken before the file
+	local e
+	for e in $(ls /sys/fs/cgroup); do
+		grep -qxF "$e" <<<"$1" && continue
+		mountpoint -q "/sys/fs/cgroup/$e" && continue
+		[ -d "/sys/fs/cgroup/$e" ] && rmdir "/sys/fs/cgroup/$e" 2>/dev/null &&
+			log "cleanup: removed stub dir /sys/fs/cgroup/$e created by the suite"
+	done
+	return 0
+}
+
+cleanup_after_file() {
+	local tmp=$1
+	cleanup_runtime_state "$tmp"
+	cleanup_cgroups
+	cleanup_processes "$tmp"
+	cleanup_cgroups
+	cleanup_mounts_and_tmp "$tmp"
+	remove_new_cgroup_stubs "$2"
+}
+
+# ---- run ------------------------------------------------------------------
+RESULTS=$OUTDIR/results.tsv # one line per test: file, number, result, name
+SUMMARY=$OUTDIR/summary.tsv
+: >"$RESULTS"
+printf 'file\tpassed\tfailed\tskipped\ttimed_out\tnot_run\n' >"$SUMMARY"
+{
+	echo "runtime: $RUNTIME"
+	"$RUNTIME" --version 2>&1 | sed 's/^/  /'
+	echo "suite: $SUITE ($(cat "$SUITE/VERSION"))"
+	echo "bats: $(bats --version)  kernel: $(uname -r)  started: $(date -Is)"
+} >"$OUTDIR/run-info.txt"
+
+# stale cgroups from an earlier aborted run would break set_cgroups_path users
+cleanup_cgroups
+
+for f in "${FILES[@]}"; do
+	[ -f "$INTEG/$f" ] || { log "no such file: $INTEG/$f"; continue; }
+	ftmp=$SCRATCH/${f%.bats}
+	[ -e "$ftmp" ] && cleanup_mounts_and_tmp "$ftmp"
+	mkdir -p "$ftmp"
+	chmod 755 "$ftmp"
+	raw=$OUTDIR/$f.raw
+	log "running $f"
+	cg_before=$(ls /sys/fs/cgroup)
+	start=$(date +%s)
+	# script gives bats (and thus the runtime) a controlling terminal, as runc's CI does.
+	(
+		cd "$INTEG" || exit 1
+		# spec.bats "spec validator" clones runtime-spec from GitHub and runs
+		# "go get gojsonschema": redirected to a local clone and Debian's
+		# golang-github-xeipuuv-gojsonschema-dev (GOPATH mode, no network).
+		exec env -i PATH="$SUITE_PATH" HOME=/root TERM=xterm LANG=C.UTF-8 \
+			TMPDIR="$ftmp" RUNC="$BINDIR/runc" "${GIT_ENV[@]}" \
+			GOPATH="${GOPATH:-/usr/share/gocode}" GOCACHE="$SCRATCH/.gocache" GOPROXY=off \
+			timeout -k 15 "$PER_FILE_TIMEOUT" \
+			script -qefc "bats --tap $f" "$raw"
+	) </dev/null >/dev/null 2>"$OUTDIR/$f.harness-stderr"
+	rc=$?
+	secs=$(($(date +%s) - start))
+	# strip CRs (pty) and script's header/footer lines
+	sed -e 's/\r$//' -e '/^Script started on /d' -e '/^Script done on /d' "$raw" >"$OUTDIR/$f.log"
+	rm -f "$raw"
+	[ -s "$OUTDIR/$f.harness-stderr" ] || rm -f "$OUTDIR/$f.harness-stderr"
+
+	timedout=0
+	[ $rc = 124 ] || [ $rc = 137 ] && timedout=1
+	[ $timedout = 1 ] && echo "# HARNESS: $f timed out after ${PER_FILE_TIMEOUT}s (rc=$rc)" >>"$OUTDIR/$f.log"
+
+	cleanup_after_file "$ftmp" "$cg_before" 2>>"$OUTDIR/$f.cleanup.log"
+	[ -s "$OUTDIR/$f.cleanup.log" ] || rm -f "$OUTDIR/$f.cleanup.log"
+
+	# parse TAP
+	total=$(grep -c '^@test ' "$INTEG/$f")
+	awk -v file="$f" '
+		/^ok [0-9]+ .* # skip/ { n=$2; sub(/^ok [0-9]+ /, ""); sub(/ # skip.*/, ""); print file "\t" n "\tskip\t" $0; next }
+		/^ok [0-9]+ /         { n=$2; sub(/^ok [0-9]+ /, ""); print file "\t" n "\tpass\t" $0; next }
+		/^not ok [0-9]+ /     { n=$3; sub(/^not ok [0-9]+ /, ""); sub(/ in [0-9]+ms$/, ""); print file "\t" n "\tfail\t" $0; next }
+	' "$OUTDIR/$f.log" >"$OUTDIR/$f.results"
+	pass=$(awk -F'\t' '$3=="pass"' "$OUTDIR/$f.results" | wc -l)
+	fail=$(awk -F'\t' '$3=="fail"' "$OUTDIR/$f.results" | wc -l)
+	skip=$(awk -F'\t' '$3=="skip"' "$OUTDIR/$f.results" | wc -l)
+	reported=$((pass + fail + skip))
+	notrun=$((total - reported))
+	[ $notrun -lt 0 ] && notrun=0
+	# tests never reported: the one running at the timeout counts as timed out, the rest as not run
+	if [ $notrun -gt 0 ]; then
+		grep '^@test ' "$INTEG/$f" | sed -e 's/^@test "//' -e 's/" {$//' | awk -v file="$f" -v first=$((reported + 1)) -v to=$timedout '
+			NR >= first { print file "\t" NR "\t" ((NR == first && to) ? "timeout" : "notrun") "\t" $0 }' >>"$OUTDIR/$f.results"
+	fi
+	tcount=$timedout
+	[ $notrun -eq 0 ] && tcount=0
+	nr=$((notrun - tcount))
+	cat "$OUTDIR/$f.results" >>"$RESULTS"
+	rm -f "$OUTDIR/$f.results"
+	printf '%s\t%d\t%d\t%d\t%d\t%d\n' "$f" "$pass" "$fail" "$skip" "$tcount" "$nr" >>"$SUMMARY"
+	log "$f: pass=$pass fail=$fail skip=$skip timeout=$tcount notrun=$nr (rc=$rc, ${secs}s)"
+done
+rm -rf "$SCRATCH"
+
+# ---- table ------------------------------------------------------------------
+awk -F'\t' '
+	NR == 1 { printf "%-28s %7s %7s %7s %9s %7s\n", $1, $2, $3, $4, $5, $6; next }
+	{ printf "%-28s %7d %7d %7d %9d %7d\n", $1, $2, $3, $4, $5, $6; p+=$2; f+=$3; s+=$4; t+=$5; n+=$6 }
+	END { printf "%-28s %7d %7d %7d %9d %7d\n", "TOTAL", p, f, s, t, n }
+' "$SUMMARY" | tee "$OUTDIR/table.txt"
+awk -F'\t' 'NR > 1 { p+=$2; f+=$3+$5+$6; s+=$4 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$SUMMARY"
