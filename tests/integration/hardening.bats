@@ -297,3 +297,28 @@ leaf_of() {
   ocirt delete --force "$ID"
   no_leftovers
 }
+
+@test "readonlyPaths: a symlink is followed inside the root; its target becomes read-only" {
+  mkdir -p "$BUNDLE/rootfs/data"
+  ln -s /data "$BUNDLE/rootfs/link"
+  cfg '.root.readonly = false | .linux.readonlyPaths = ["/link"]'
+  args sh -c 'touch /data/x 2>&1; echo end'
+  run_ctr
+  echo "$output"
+  [[ "$output" == *"Read-only file system"* ]]
+  [ ! -e "$BUNDLE/rootfs/data/x" ]
+  no_leftovers
+}
+
+@test "hooks: startContainer gets the container's pid in its state, not 0" {
+  cfg '.root.readonly = false | .hooks = {startContainer: [{path: "/bin/sh", args: ["sh", "-c", "cat > /state.json"]}]}'
+  args true
+  ocirt create --bundle "$BUNDLE" "$ID"
+  pid=$(ocirt state "$ID" | jq .pid)
+  ocirt start "$ID"
+  for i in $(seq 50); do [ -s "$BUNDLE/rootfs/state.json" ] && break; sleep 0.05; done
+  [ "$(jq .pid "$BUNDLE/rootfs/state.json")" = "$pid" ]
+  [ "$(jq -r .status "$BUNDLE/rootfs/state.json")" = created ]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
