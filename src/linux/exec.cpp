@@ -142,29 +142,10 @@ ExecSpawned spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
     if (on.on_clone) on.on_clone(s.pid);
     spdlog::debug("nsexec container setup: exec process {} cloned into the container's pid namespace", s.pid);
     sync::send(s.sync.get(), sync::Type::Go);
-    for (;;) {
-      sync::Message m;
-      int passed = -1;
-      if (!sync::recv(s.sync.get(), m, &passed)) throw Error("exec process exited during setup", ECHILD);
-      Fd fd(passed);
-      if (m.type == sync::Type::ConsoleFd) {
-        if (!fd) throw Error("sync: pty master missing", EPROTO);
-        if (on.console) on.console(m.text, fd.get());
-        sync::send(s.sync.get(), sync::Type::ConsoleDone);
-        continue;
-      }
-      if (m.type == sync::Type::SeccompFd) {
-        if (!fd) throw Error("sync: seccomp listener fd missing", EPROTO);
-        if (on.seccomp_listener) on.seccomp_listener(s.pid, fd.get());
-        sync::send(s.sync.get(), sync::Type::SeccompDone);
-        continue;
-      }
-      if (m.type == sync::Type::Error) throw Error(m.text, m.err);
-      if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
-      report_notes(m.text);
-      spdlog::debug("child process in init(): joined the container, set up");
-      break;
-    }
+    sync::Message m = next_message(s.sync.get(), s.pid, on, "exec process");
+    if (m.type != sync::Type::Created) throw Error("sync: unexpected message from the exec process", EPROTO);
+    report_notes(m.text);
+    spdlog::debug("child process in init(): joined the container, set up");
   } catch (...) {
     sys::kill_and_reap(s.pidfd.get(), s.pid);
     throw;

@@ -74,6 +74,29 @@ Fd make_userns(const std::vector<spec::IdMapping>& uids, const std::vector<spec:
 
 }  // namespace
 
+sync::Message next_message(int sync_fd, pid_t pid, const SpawnHooks& hooks, const char* who) {
+  for (;;) {
+    sync::Message m;
+    int passed = -1;
+    if (!sync::recv(sync_fd, m, &passed)) throw Error(std::string(who) + " exited during setup", ECHILD);
+    Fd fd(passed);
+    if (m.type == sync::Type::ConsoleFd) {
+      if (!fd) throw Error("sync: pty master missing", EPROTO);
+      if (hooks.console) hooks.console(m.text, fd.get());
+      sync::send(sync_fd, sync::Type::ConsoleDone);
+      continue;
+    }
+    if (m.type == sync::Type::SeccompFd) {
+      if (!fd) throw Error("sync: seccomp listener fd missing", EPROTO);
+      if (hooks.seccomp_listener) hooks.seccomp_listener(pid, fd.get());
+      sync::send(sync_fd, sync::Type::SeccompDone);
+      continue;
+    }
+    if (m.type == sync::Type::Error) throw Error(m.text, m.err);
+    return m;
+  }
+}
+
 void report_notes(std::string_view text) {
   for (std::string_view w = text; !w.empty();) {
     size_t nl = w.find('\n');
@@ -215,23 +238,7 @@ Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
     if (hooks.on_clone) hooks.on_clone(s.pid);
     sync::send(s.sync.get(), sync::Type::Go, s.pid);
     for (;;) {
-      sync::Message m;
-      int passed = -1;
-      if (!sync::recv(s.sync.get(), m, &passed)) throw Error("container init exited during setup", ECHILD);
-      Fd passed_fd(passed);
-      if (m.type == sync::Type::ConsoleFd) {
-        if (!passed_fd) throw Error("sync: pty master missing", EPROTO);
-        if (hooks.console) hooks.console(m.text, passed_fd.get());
-        sync::send(s.sync.get(), sync::Type::ConsoleDone);
-        continue;
-      }
-      if (m.type == sync::Type::SeccompFd) {
-        if (!passed_fd) throw Error("sync: seccomp listener fd missing", EPROTO);
-        if (hooks.seccomp_listener) hooks.seccomp_listener(s.pid, passed_fd.get());
-        sync::send(s.sync.get(), sync::Type::SeccompDone);
-        continue;
-      }
-      if (m.type == sync::Type::Error) throw Error(m.text, m.err);
+      sync::Message m = next_message(s.sync.get(), s.pid, hooks, "container init");
       if (m.type == sync::Type::Created) {
         report_notes(m.text);
         break;

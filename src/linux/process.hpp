@@ -9,6 +9,7 @@
 
 #include "ocirt/fd.hpp"
 #include "src/linux/linux.hpp"
+#include "src/linux/sync.hpp"
 
 namespace ocirt::linux_ {
 
@@ -29,6 +30,9 @@ struct SpawnHooks {
 // once the child has sent Created (it then waits for Ack). Throws with the child's error.
 // On failure the child is killed and reaped before the exception leaves.
 Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks);
+// The child's next message after the hand-offs both children make (a pty master, a seccomp
+// listener), which go to `hooks` and are answered; an Error message is thrown.
+sync::Message next_message(int sync_fd, pid_t pid, const SpawnHooks& hooks, const char* who);
 // The child's Created text: one note a line, "debug:" ones at debug level, the rest warnings.
 void report_notes(std::string_view text);
 
