@@ -35,7 +35,9 @@ namespace {
   SeccompFilter* seccomp = r.seccomp;
   std::string exe, home;
   try {
-    sys::reset_signals();
+    sigset_t none;  // the runtime blocks what it forwards; we take signals from the start
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     std::vector<int> keep = {sync_fd, init_pidfd};
     for (int i = 0; i < r.preserve_fds; ++i) keep.push_back(3 + i);
     sys::close_fds_except(keep);
@@ -90,6 +92,7 @@ namespace {
     (void)!::write(sync_fd, msg.data(), msg.size());
     ::_exit(1);
   }
+  sys::reset_signals();  // once, before the filter: whatever the caller left ignored
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     // with no_new_privs the filter goes on last; without, it was loaded while we still had

@@ -94,7 +94,9 @@ void init_main(InitContext& ctx) {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
     // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
     // (No PR_SET_PDEATHSIG: clearing it after Ack would race with the parent's exit.)
-    sys::reset_signals();
+    sigset_t none;  // the runtime blocks what it forwards; we take signals from the start
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // Nothing of the runtime's stays open: only stdio, --preserve-fds and our own channels.
     std::vector<int> keep = {sync_fd};
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
@@ -233,7 +235,7 @@ void init_main(InitContext& ctx) {
   // Our own last calls come before the filter (it may answer newer syscalls with ENOSYS).
   if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     start_failed(started_fd, std::string("close_range: ") + strerror(errno), 1);
-  sys::reset_signals();  // a hook runner or anything else of ours may have changed one
+  sys::reset_signals();  // once, last: whatever the caller or anything of ours left ignored
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     if (seccomp && proc.no_new_privileges) seccomp->load();

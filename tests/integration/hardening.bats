@@ -148,10 +148,13 @@ leaf_of() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"SigIgn:	0000000000000000"* ]]
   [[ "$output" == *"SigBlk:	0000000000000000"* ]]
+  # a caller that ignores SIGPIPE and SIGHUP passes nothing of it on
+  run bash -c 'trap "" PIPE HUP; exec "$0" --root "$1" run --bundle "$2" "$3"' "$OCIRT" "$ROOT" "$BUNDLE" "$ID"
+  [[ "$output" == *"SigIgn:	0000000000000000"* ]]
   # the same for exec
   args sleep 100
   ocirt run -d --bundle "$BUNDLE" "$ID-2"
-  run ocirt exec "$ID-2" grep -E '^Sig(Ign|Blk)' /proc/self/status
+  run bash -c 'trap "" PIPE HUP; exec "$0" --root "$1" exec "$2" grep -E "^Sig(Ign|Blk)" /proc/self/status' "$OCIRT" "$ROOT" "$ID-2"
   [[ "$output" == *"SigIgn:	0000000000000000"* ]]
   [[ "$output" == *"SigBlk:	0000000000000000"* ]]
   ocirt delete --force "$ID-2"
