@@ -569,10 +569,14 @@ void Manager::destroy(const std::vector<std::string>& leaves, const std::vector<
       continue;
     }
     for (int tries = 0;; ++tries) {
-      // sub-cgroups made inside ours (exec --cgroup, a manager in the container), deepest first
-      rmdir_children(*it);
       if (::rmdir(it->c_str()) == 0 || errno == ENOENT) break;
       const int e = errno;
+      // sub-cgroups made inside ours (exec --cgroup, a manager in the container), deepest first;
+      // looked for only when the plain rmdir failed (no directory read per hierarchy otherwise)
+      if (e == EBUSY && tries == 0) {
+        rmdir_children(*it);
+        continue;
+      }
       if (e != EBUSY || tries >= 2000) {
         failed += (failed.empty() ? "" : ", ") + *it + " (" + strerror(e) + ")";
         break;
