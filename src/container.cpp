@@ -183,7 +183,7 @@ struct Created {
 
 Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = false) {
   Prepared p = prepare(o, hold_console);
-  const spec::Config& cfg = p.cfg;
+  const spec::Config& cfg = p.cfg;  // (NOTIFY_SOCKET adds a mount and an env entry to p.cfg)
   state::Dir dir = state::Dir::claim(o.root, o.id);
   state::Record rec;
   rec.oci_version = cfg.oci_version;
@@ -207,6 +207,13 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   cgroups::Plan plan = cgroups::plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
+  if (!o.notify_socket.empty()) {
+    // sd_notify through the container (runc's way): <state>/notify, where start binds the socket,
+    // is bound read-only at /run/notify, and the process is told where it is
+    if (::mkdirat(dir.fd(), "notify", 0755) < 0) throw_errno("NOTIFY_SOCKET: create " + dir.path() + "/notify");
+    p.cfg.mounts.push_back({"/run/notify", "bind", dir.path() + "/notify", {"bind", "nosuid", "noexec", "nodev", "ro"}, {}, {}});
+    p.cfg.process->env.push_back("NOTIFY_SOCKET=/run/notify/notify.sock");
+  }
   dir.save_config(p.text);
   dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
@@ -317,6 +324,64 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
   }
 }
 
+// sd_notify relay: the socket the container's NOTIFY_SOCKET names, bound in the state dir when
+// the container was created with one (an empty Fd otherwise).
+Fd bind_notify(const state::Dir& dir) {
+  struct stat st;
+  if (::fstatat(dir.fd(), "notify", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) return Fd();
+  std::string path = dir.path() + "/notify/notify.sock";
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("NOTIFY_SOCKET: " + path + ": path too long", ENAMETOOLONG);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  Fd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  ::unlink(path.c_str());
+  if (!sock || ::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throw_errno("NOTIFY_SOCKET: bind " + path);
+  ::chmod(path.c_str(), 0777);  // the container's user may be anyone
+  return sock;
+}
+
+// Reads what the container sent; on READY=, tells the caller's NOTIFY_SOCKET MAINPID and that
+// line (runc's relay) and returns true.
+bool relay_notify(int sock, const std::string& host, pid_t pid) {
+  char buf[4096];
+  ssize_t n = ::recv(sock, buf, sizeof buf - 1, 0);
+  if (n <= 0) return false;
+  std::string_view got(buf, static_cast<size_t>(n));
+  for (size_t at = 0; at < got.size();) {
+    size_t nl = got.find('\n', at);
+    std::string_view line = got.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+    at = nl == std::string_view::npos ? got.size() : nl + 1;
+    if (line.rfind("READY=", 0) != 0) continue;
+    struct sockaddr_un addr {};
+    addr.sun_family = AF_UNIX;
+    if (host.empty() || host.size() >= sizeof addr.sun_path) return true;
+    memcpy(addr.sun_path, host.data(), host.size());
+    if (host[0] == '@') addr.sun_path[0] = 0;  // abstract
+    socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + host.size());
+    Fd out(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    std::string msg = "MAINPID=" + std::to_string(pid) + "\n" + std::string(line) + "\n";
+    if (!out || ::sendto(out.get(), msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&addr), len) < 0)
+      spdlog::warn("NOTIFY_SOCKET: send to {}: {}", host, strerror(errno));
+    return true;
+  }
+  return false;
+}
+
+// start and run -d: wait until the container says READY (or its init is gone), then relay it.
+void wait_notify(int sock, const std::string& host, int pidfd, pid_t pid) {
+  for (;;) {
+    struct pollfd p[2] = {{sock, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("NOTIFY_SOCKET: wait for the container");
+    }
+    if ((p[0].revents & POLLIN) && relay_notify(sock, host, pid)) return;
+    if (p[1].revents) return;
+  }
+}
+
 void run_poststart(const state::Record& r) {
   hooks::run_warn(r.poststart, hook_state(r, "running"), "poststart", r.bundle);
 }
@@ -424,7 +489,12 @@ struct TtyProxy {
 
 // Foreground: forward what we receive (fwd is blocked) to the process until it exits; with a
 // held pty master, also copy stdio and turn SIGWINCH into a resize. The exit status, or 128+N.
-int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) {
+struct Notify {
+  int sock;
+  std::string host;
+};
+
+int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1, const Notify* notify = nullptr) {
   Fd sfd(::signalfd(-1, &fwd, SFD_CLOEXEC));
   if (!sfd) throw_errno("signalfd for signal forwarding");
   std::optional<TtyProxy> tty;
@@ -433,11 +503,12 @@ int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) 
   int status = 0;
   for (;;) {
     const bool want_in = tty && tty->in_open && tty->pending.size() < 65536;
-    struct pollfd p[4] = {{pidfd, POLLIN, 0},
+    struct pollfd p[5] = {{pidfd, POLLIN, 0},
                           {sfd.get(), POLLIN, 0},
                           {want_in ? 0 : -1, POLLIN, 0},
-                          {master_open ? master : -1, static_cast<short>(POLLIN | (tty && !tty->pending.empty() ? POLLOUT : 0)), 0}};
-    if (::poll(p, 4, -1) < 0) {
+                          {master_open ? master : -1, static_cast<short>(POLLIN | (tty && !tty->pending.empty() ? POLLOUT : 0)), 0},
+                          {notify ? notify->sock : -1, POLLIN, 0}};
+    if (::poll(p, 5, -1) < 0) {
       if (errno == EINTR) continue;
       throw_errno("wait for the container process");
     }
@@ -452,6 +523,7 @@ int wait_forwarding(int pidfd, pid_t pid, const sigset_t& fwd, int master = -1) 
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) tty->input();
     if (tty && !tty->pending.empty()) tty->flush_input();
     if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) master_open = tty->output();
+    if ((p[4].revents & POLLIN) && relay_notify(notify->sock, notify->host, pid)) notify = nullptr;  // once
     if (p[0].revents & POLLIN) {
       if (tty) tty->drain();
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -643,7 +715,7 @@ void create(const CreateOptions& o) {
   ack(c);
 }
 
-void start(const std::string& root, const std::string& id) {
+void start(const std::string& root, const std::string& id, const std::string& notify_socket) {
   state::Dir dir = state::Dir::open(root, id);
   state::Record r = dir.load();
   std::string status = state::derive_status(r, dir.fd());
@@ -658,6 +730,7 @@ void start(const std::string& root, const std::string& id) {
     wait_exit(pidfd.get(), 1000);
     throw Error("cannot start container " + id + ": config.json has no process", EINVAL);
   }
+  Fd notify = notify_socket.empty() ? Fd() : bind_notify(dir);
   Fd fifo(::openat(dir.fd(), kFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw_errno("open exec fifo");
   struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
@@ -687,13 +760,17 @@ void start(const std::string& root, const std::string& id) {
   spdlog::debug("start {}: pid {} {}", id, r.pid, err.empty() ? "executed its process" : "failed: " + err);
   if (!err.empty()) throw Error("container process failed to start: " + err, ENOEXEC);
   run_poststart(r);
+  if (notify) {
+    { state::Dir unlock = std::move(dir); }  // others may act on the container while we wait
+    wait_notify(notify.get(), notify_socket, pidfd.get(), r.pid);
+  }
 }
 
 int run(const CreateOptions& o, bool detach, bool keep) {
   if (detach) {
     create(o);
     try {
-      start(o.root, o.id);
+      start(o.root, o.id, o.notify_socket);
     } catch (...) {
       // runc destroys a container it could not start: nothing stays behind
       try {
@@ -719,6 +796,13 @@ int run(const CreateOptions& o, bool detach, bool keep) {
     }
   } restore{fwd, old};
   Created c = do_create(o, false, o.console_socket.empty());
+  Fd notify;
+  try {
+    if (!o.notify_socket.empty()) notify = bind_notify(c.dir);
+  } catch (...) {
+    abandon(c);
+    throw;
+  }
   ack(c);
   { state::Dir unlock = std::move(c.dir); }  // others (delete --force) may act while we wait
   int code = 255;
@@ -728,7 +812,8 @@ int run(const CreateOptions& o, bool detach, bool keep) {
     c.proc.sync.reset();
     if (!err.empty()) spdlog::error("container process failed to start: {}", err);
     else run_poststart(c.rec);
-    code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd, c.master.get());
+    Notify n{notify.get(), o.notify_socket};
+    code = wait_forwarding(c.proc.pidfd.get(), c.proc.pid, fwd, c.master.get(), notify ? &n : nullptr);
   } catch (...) {
     c.master.reset();
     if (!keep) destroy(o.root, o.id, true);

@@ -13,6 +13,7 @@ struct CreateOptions {
   std::string root = "/run/oci-rt";
   std::string id, bundle = ".", pid_file, console_socket;
   std::string pidfd_socket;  // AF_UNIX socket that receives a pidfd of the init (runc 1.2)
+  std::string notify_socket;  // the caller's NOTIFY_SOCKET (sd_notify): relayed from the container
   bool no_pivot = false, no_new_keyring = false;
   int preserve_fds = 0;
 };
@@ -35,7 +36,9 @@ struct ContainerInfo {
 
 // create: returns once the container is created and waiting for start.
 void create(const CreateOptions& o);
-void start(const std::string& root, const std::string& id);
+// start: with notify_socket (the caller's NOTIFY_SOCKET) and a container created with one, waits
+// for the container's READY=1 and passes MAINPID and it on, as runc does.
+void start(const std::string& root, const std::string& id, const std::string& notify_socket = "");
 // run: create + start; in the foreground waits, forwarding signals, deletes the container and
 // returns its exit status (128+N for a signal). With detach, returns 0 once started.
 int run(const CreateOptions& o, bool detach, bool keep);

@@ -76,6 +76,7 @@ CreateOptions create_options(const Global& g, const cxxopts::ParseResult& r, con
   if (r.count("pid-file")) o.pid_file = r["pid-file"].as<std::string>();
   if (r.count("console-socket")) o.console_socket = r["console-socket"].as<std::string>();
   if (r.count("pidfd-socket")) o.pidfd_socket = r["pidfd-socket"].as<std::string>();
+  if (const char* ns = getenv("NOTIFY_SOCKET"); ns && *ns) o.notify_socket = ns;  // sd_notify, as runc
   o.no_pivot = r.count("no-pivot");
   o.no_new_keyring = r.count("no-new-keyring");
   o.preserve_fds = r["preserve-fds"].as<int>();
@@ -113,7 +114,8 @@ int cmd_start(const Global& g, int argc, char** argv) {
   cxxopts::Options opts("oci-rt start", "start a created container (exec its process)");
   cxxopts::ParseResult r;
   if (!parse_id(opts, argc, argv, r, "<container-id>")) return 0;
-  start(g.root, need_id(r, "start"));
+  const char* ns = getenv("NOTIFY_SOCKET");
+  start(g.root, need_id(r, "start"), ns ? ns : "");
   return 0;
 }
 

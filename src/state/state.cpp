@@ -280,18 +280,26 @@ std::string Dir::load_config() const {
 
 void Dir::remove() {
   if (!fd_) return;
-  // Only plain entries we made live here; unlink them without following anything.
-  int dfd = ::dup(fd_.get());
-  if (DIR* dir = ::fdopendir(dfd)) {
+  // Only entries we made live here: files, and the notify/ dir with its socket (NOTIFY_SOCKET).
+  // Unlinked without following anything; a dir one level deep is emptied first.
+  auto empty = [](int dirfd, bool descend, auto& self) -> void {
+    int dfd = ::dup(dirfd);
+    DIR* dir = dfd < 0 ? nullptr : ::fdopendir(dfd);
+    if (!dir) {
+      if (dfd >= 0) ::close(dfd);
+      return;
+    }
     while (struct dirent* e = ::readdir(dir)) {
       std::string_view n = e->d_name;
       if (n == "." || n == "..") continue;
-      ::unlinkat(fd_.get(), e->d_name, 0);
+      if (::unlinkat(dirfd, e->d_name, 0) == 0 || errno != EISDIR || !descend) continue;
+      Fd sub(::openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub) self(sub.get(), false, self);
+      ::unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
     }
     ::closedir(dir);
-  } else {
-    ::close(dfd);
-  }
+  };
+  empty(fd_.get(), true, empty);
   // The path was built from a checked id: it is always a direct child of the root.
   if (::unlinkat(AT_FDCWD, path_.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
     throw_errno("remove state dir " + path_);

@@ -270,3 +270,31 @@ open(sys.argv[2], "w").write("%s %d %s\n" % (msg.decode(), len(fds), pid))' "$1"
   [ "$(cat /sys/fs/cgroup/cpuset$pod/cpuset.cpus)" = "$(cat /sys/fs/cgroup/cpuset/cpuset.cpus)" ]
   no_leftovers
 }
+
+@test "NOTIFY_SOCKET: the container's READY=1 reaches the caller's socket with MAINPID (runc's relay)" {
+  command -v cc >/dev/null || skip "no C compiler"
+  # a static sd_notify sender for the busybox rootfs: one datagram to $NOTIFY_SOCKET
+  printf '%s\n' '#include <stdlib.h>' '#include <string.h>' '#include <sys/socket.h>' '#include <sys/un.h>' \
+    'int main(int c, char **v) { struct sockaddr_un a = {AF_UNIX}; strncpy(a.sun_path, getenv("NOTIFY_SOCKET"), sizeof a.sun_path - 1);' \
+    '  int s = socket(AF_UNIX, SOCK_DGRAM, 0); return sendto(s, v[1], strlen(v[1]), 0, (void *)&a, sizeof a) < 0; }' \
+    > "$BATS_TEST_TMPDIR/notify.c"
+  cc -static -o "$BUNDLE/rootfs/bin/notify" "$BATS_TEST_TMPDIR/notify.c"
+  sock=$BATS_TEST_TMPDIR/ns.sock
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(20)
+open(sys.argv[1] + ".ready", "w").close()
+out = open(sys.argv[2], "w")
+while True:
+    d = s.recv(4096).decode(); out.write(d); out.flush()
+    if "READY=" in d: break' "$sock" "$BATS_TEST_TMPDIR/got" &
+  for i in $(seq 100); do [ -e "$sock.ready" ] && break; sleep 0.05; done
+  args sh -c 'echo "$NOTIFY_SOCKET" > /dev/stderr; sleep 0.3; notify READY=1 && sleep 100'
+  NOTIFY_SOCKET=$sock ocirt run -d --bundle "$BUNDLE" "$ID"
+  wait
+  pid=$(ocirt state "$ID" | jq .pid)
+  [ "$(cat "$BATS_TEST_TMPDIR/got")" = "$(printf 'MAINPID=%s\nREADY=1\n' "$pid")" ]
+  [ "$(status_of)" = running ]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
