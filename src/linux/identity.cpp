@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -89,7 +90,21 @@ void drop_bounding(uint64_t keep) {
 
 }  // namespace
 
+void fix_stdio_owner(uid_t uid) {
+  // runc's fixStdioPermissions: stdio the caller gave (pipes, a tty) becomes the process's user's,
+  // so it can reopen /dev/stdout (/proc/self/fd/1); /dev/null and what is already its own are
+  // left alone, and a refusal (an unmapped owner, a read-only /dev) is no error.
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || st.st_uid == uid) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) continue;
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      throw_errno("chown stdio (fd " + std::to_string(fd) + ") to the process's user");
+  }
+}
+
 void apply_identity(const spec::Process& p, bool in_userns, std::vector<std::string>& warnings) {
+  fix_stdio_owner(p.user.uid);
   const bool caps = p.capabilities.has_value();
   if (caps) {
     drop_bounding(load_caps(*p.capabilities, warnings));

@@ -298,3 +298,19 @@ while True:
   ocirt delete --force "$ID"
   no_leftovers
 }
+
+@test "stdio: the caller's pipes become the process's user's (runc), so /dev/stdout can be reopened" {
+  cfg '.process.user.uid = 1000 | .process.user.gid = 1000'
+  args sh -c 'echo via-proc > /proc/self/fd/1 && echo reopened'
+  run_ctr
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *via-proc*reopened* ]]
+  # the same for exec
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  run ocirt exec --user 1000 "$ID" sh -c 'echo via-proc > /proc/self/fd/1 && echo reopened'
+  [[ "$output" == *via-proc*reopened* ]]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
