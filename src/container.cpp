@@ -35,6 +35,7 @@
 #include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
+#include "src/spec/mount_options.hpp"
 
 namespace ocirt {
 namespace {
@@ -93,6 +94,13 @@ Prepared prepare(const CreateOptions& o, bool hold_console = false) {
     p.has_process = false;
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
+  }
+  for (size_t i = 0; i < p.cfg.mounts.size(); ++i) {  // filesystem data a bind mount ignores
+    const auto& m = p.cfg.mounts[i];
+    spec::MountOptions opts = spec::parse_mount_options(m.options);
+    if (m.type != "bind" && !opts.bind) continue;
+    for (size_t j : opts.unknown)
+      spdlog::warn("mounts[{}].options[{}]: \"{}\" is filesystem data, which a bind mount ignores", i, j, m.options[j]);
   }
   if (p.cfg.process && p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
     throw Error("process.terminal: cannot allocate a terminal without --console-socket (set terminal to false)", EINVAL);

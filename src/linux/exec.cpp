@@ -72,6 +72,10 @@ namespace {
     home = home_of(proc);
     // Without no_new_privs the filter is loaded while we still have CAP_SYS_ADMIN; with it, after
     // the identity change, and before Created when the runtime must pass a listener on.
+    // Our own last steps come before the filter, which may refuse newer syscalls (or answer
+    // them with ENOSYS): every fd of ours is close-on-exec from here on, signals are reset.
+    if (::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) throw_errno("close_range");
+    sys::reset_signals();  // once: whatever the caller left ignored
     if (seccomp && !proc.no_new_privileges) load_seccomp(*seccomp, sync_fd);
     apply_identity(proc, r.userns, notes);
     if (seccomp && proc.no_new_privileges && seccomp->has_notify()) load_seccomp(*seccomp, sync_fd);
@@ -87,12 +91,6 @@ namespace {
     ::_exit(1);
   }
   // the sync socket stays open (close-on-exec): the parent sees EOF when we exec
-  if (::syscall(SYS_close_range, 3 + r.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    std::string msg = std::string("close_range: ") + strerror(errno);
-    (void)!::write(sync_fd, msg.data(), msg.size());
-    ::_exit(1);
-  }
-  sys::reset_signals();  // once, before the filter: whatever the caller left ignored
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     // with no_new_privs the filter goes on last; without, it was loaded while we still had

@@ -191,6 +191,19 @@ void init_main(InitContext& ctx) {
     apply_scheduler(proc);
     apply_lsm(proc, ctx.lsm, procfs, warnings);
     if (!proc.args.empty()) home = home_of(proc);  // before seccomp and the user change
+    // The exec fifo is reopened later through our own fd dir in the verified procfs (runc does
+    // the same). The dir is opened now, before the filter: a profile need not allow openat2.
+    Fd fifo_dir;
+    if (ctx.fifo_fd >= 0) {
+      int fds = sys::procfs_open(procfs(), "thread-self/fd", O_PATH | O_DIRECTORY);
+      if (fds < 0) throw_errno("open exec fifo: /proc/thread-self/fd", -fds);
+      fifo_dir.reset(fds);
+    }
+    procfd.reset();
+    // Our own last steps come before the filter, which may refuse newer syscalls (or answer
+    // them with ENOSYS): every fd of ours is close-on-exec from here on, signals are reset.
+    if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) throw_errno("close_range");
+    sys::reset_signals();  // once: whatever the caller or anything of ours left ignored
     if (seccomp && !proc.no_new_privileges) load_seccomp(*seccomp, sync_fd);
     apply_identity(proc, ctx.new_userns, warnings);
     // The listener fd must reach the runtime while it is still there: load now (runc too).
@@ -201,21 +214,15 @@ void init_main(InitContext& ctx) {
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
 
     if (ctx.fifo_fd >= 0) {
-      // Reopened through our own fd in the verified procfs (runc does the same); blocks until
-      // `start` opens the fifo for reading.
-      int fds = sys::procfs_open(procfs(), "thread-self/fd", O_PATH | O_DIRECTORY);
-      if (fds < 0) throw_errno("open exec fifo: /proc/thread-self/fd", -fds);
-      Fd fddir(fds);
-      procfd.reset();
-      Fd w(::openat(fddir.get(), std::to_string(ctx.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC));
+      // Blocks until `start` opens the fifo for reading.
+      Fd w(::openat(fifo_dir.get(), std::to_string(ctx.fifo_fd).c_str(), O_WRONLY | O_CLOEXEC));
       if (!w) throw_errno("open exec fifo");
-      fddir.reset();
+      fifo_dir.reset();
       ::close(ctx.fifo_fd);
       ::close(sync_fd);
       if (::write(w.get(), "0", 1) != 1) throw_errno("write exec fifo");
       started_fd = w.release();  // close-on-exec: `start` sees EOF when we exec
     } else {
-      procfd.reset();
       sync::expect(sync_fd, sync::Type::Start, "wait for start");
       started_fd = sync_fd;  // close-on-exec too
     }
@@ -232,10 +239,6 @@ void init_main(InitContext& ctx) {
   if (proc.args.empty()) ::_exit(0);  // created without a process: start refuses, we go
   // Started: from here errors go to the container's stderr. The startContainer hooks run last,
   // as the container's process would, seccomp filter included (runc's order).
-  // Our own last calls come before the filter (it may answer newer syscalls with ENOSYS).
-  if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    start_failed(started_fd, std::string("close_range: ") + strerror(errno), 1);
-  sys::reset_signals();  // once, last: whatever the caller or anything of ours left ignored
   try {
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
     if (seccomp && proc.no_new_privileges) seccomp->load();

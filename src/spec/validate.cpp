@@ -307,12 +307,13 @@ void validate_semantics(const Config& c) {
       throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
     const MountOptions opts = parse_mount_options(m.options);
     const bool idmap_opt = opts.idmap, bind = m.type == "bind" || opts.bind;
-    // Fail closed: a bind mount takes no filesystem data, so an option we do not know would be
-    // dropped (a dropped "rro" is a writable host directory).
-    if (bind && !opts.unknown.empty()) {
-      size_t j = opts.unknown.front();
-      throw Error(where + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
-    }
+    // Fail closed: a bind mount takes no filesystem data, so a flag we do not know would be
+    // dropped (a dropped "rro" is a writable host directory). KEY=VALUE options are filesystem
+    // data ("mode=755"), never a mount flag: ignored on a bind, with a warning (create).
+    if (bind)
+      for (size_t j : opts.unknown)
+        if (m.options[j].find('=') == std::string::npos)
+          throw Error(where + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
     if (opts.tmpcopyup && m.type != "tmpfs")
       throw Error(where + ".options: tmpcopyup is for tmpfs mounts only", EINVAL);
     bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
