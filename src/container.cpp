@@ -247,10 +247,8 @@ Created do_create(const CreateOptions& o, bool with_fifo, bool hold_console = fa
     rec.cgroup_freeze_file = cgm.freeze_file();
     {
       static const spec::Resources no_resources;
-      static const std::vector<spec::Device> no_devices;
       const spec::Resources& res = cfg.linux && cfg.linux->resources ? *cfg.linux->resources : no_resources;
-      const auto& devs = cfg.linux ? cfg.linux->devices : no_devices;
-      for (auto& w : cgm.apply(res, &devs)) spdlog::warn("{}", w);
+      for (auto& w : cgm.apply(res, true)) spdlog::warn("{}", w);
     }
     Fd fifo;
     if (with_fifo) {
@@ -937,12 +935,7 @@ std::vector<pid_t> pids(const std::string& root, const std::string& id) {
 std::vector<std::string> update(const std::string& root, const std::string& id, const spec::Resources& r) {
   Live l = open_live(root, id, true);
   if (l.status == "stopped") throw Error("container " + id + " is stopped: nothing to update", EINVAL);
-  std::vector<spec::Device> devices;
-  if (!r.devices.empty()) {
-    spec::Config cfg = created_config(l.dir, l.rec);
-    if (cfg.linux) devices = cfg.linux->devices;
-  }
-  return manager_of(l).apply(r, r.devices.empty() ? nullptr : &devices, true);
+  return manager_of(l).apply(r, !r.devices.empty(), true);
 }
 
 static std::string event_json(const char* type, const std::string& id, const std::string* data) {

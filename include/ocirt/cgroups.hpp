@@ -57,11 +57,10 @@ class Manager {
   static void create(const Plan& p);
   // Writes linux.resources. update=true: an `update` of a live container (checkBeforeUpdate,
   // the v1 memory/swap write order against the current values). Errors name the field.
-  // devices: non-null to (re)write the device rules: resources.devices, runc's default allows
-  // and one allow per linux.devices entry, starting from deny-all as runc does.
-  // Returns warnings (settings this host ignores).
-  std::vector<std::string> apply(const spec::Resources& r, const std::vector<spec::Device>* devices,
-                                 bool update = false) const;
+  // devices: (re)write the device rules: resources.devices, then runc's default allows, from
+  // deny-all as runc does (a live v1 cgroup gets only the difference). Returns warnings
+  // (settings this host ignores).
+  std::vector<std::string> apply(const spec::Resources& r, bool devices, bool update = false) const;
   void add_process(pid_t pid) const;
   // exec --cgroup, each "path" (every hierarchy) or "ctrl[,ctrl]:path" (those controllers'
   // ones), in order: a sub-cgroup that must exist below the container's ("/" is the container's
@@ -116,10 +115,10 @@ struct DeviceState {
   bool allow_by_default = true;
   std::vector<DeviceRule> exceptions;
 };
-// The rules the container gets: the config's, then runc's default allows (null, zero, full,
-// random, urandom, tty, console, ptmx, pts) and one allow per linux.devices entry.
-std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::DeviceCgroup>& rules,
-                                                      const std::vector<spec::Device>& devices);
+// The rules the container gets: the config's, then runc's default allows exactly (mknod of any
+// char/block device; null, zero, full, tty, random, urandom, ptmx, the pts, /dev/net/tun). A
+// linux.devices entry gets no rule of its own (runc).
+std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::DeviceCgroup>& rules);
 // Starting from deny-all (runc's emulator does the same).
 DeviceState emulate(const std::vector<std::pair<bool, DeviceRule>>& rules);
 // A v1 devices.list as a state (a default-allow list shows no exceptions).

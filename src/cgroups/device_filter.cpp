@@ -29,8 +29,7 @@ DeviceRule allow_char(int64_t major, int64_t minor) { return {'c', major, minor,
 
 }  // namespace
 
-std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::DeviceCgroup>& rules,
-                                                      const std::vector<spec::Device>& devices) {
+std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::DeviceCgroup>& rules) {
   std::vector<std::pair<bool, DeviceRule>> out;
   for (auto& r : rules) {
     char t = r.type.empty() ? 'a' : r.type[0];
@@ -39,7 +38,6 @@ std::vector<std::pair<bool, DeviceRule>> device_rules(const std::vector<spec::De
   // runc's allowed devices, exactly: mknod of any char or block device (opening stays denied),
   // null, zero, full, tty, random, urandom, ptmx, the pts, /dev/net/tun. A linux.devices entry
   // is created in /dev but gets no rule of its own: only resources.devices allows it (runc).
-  (void)devices;
   out.push_back({true, {'c', -1, -1, 1}});
   out.push_back({true, {'b', -1, -1, 1}});
   for (auto [ma, mi] : std::initializer_list<std::pair<int, int>>{{1, 3}, {1, 5}, {1, 7}, {5, 0}, {1, 8}, {1, 9},

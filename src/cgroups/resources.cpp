@@ -282,7 +282,7 @@ void apply_unified(const Ctx& c, const std::map<std::string, std::string>& u) {
 
 }  // namespace
 
-std::vector<std::string> Manager::apply(const spec::Resources& r, const std::vector<spec::Device>* devices,
+std::vector<std::string> Manager::apply(const spec::Resources& r, bool devices,
                                         bool update) const {
   std::vector<std::string> warnings;
   Ctx c{*this, warnings};
@@ -298,7 +298,7 @@ std::vector<std::string> Manager::apply(const spec::Resources& r, const std::vec
   if (!r.rdma.empty()) apply_rdma(c, r.rdma);
   if (!r.unified.empty()) apply_unified(c, r.unified);
   if (devices) {
-    DeviceState st = emulate(device_rules(r.devices, *devices));
+    DeviceState st = emulate(device_rules(r.devices));
     if (const Leaf* l = find("devices"); l && !l->h->v2) {
       const std::string field = R + "devices";
       // a fresh cgroup (create) starts over; a live one (update) gets only the difference

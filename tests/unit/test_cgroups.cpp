@@ -43,16 +43,10 @@ TEST_CASE("device rules: the kernel's v1 semantics") {
   CHECK(s.allow_by_default);
   REQUIRE(s.exceptions.size() == 1);
   CHECK(s.exceptions[0].type == 'b');
-  // no rule at all: runc's deny-all plus the default devices and linux.devices
-  std::vector<ocirt::spec::Device> devs(1);
-  devs[0].path = "/dev/fuse";
-  devs[0].type = "c";
-  devs[0].major = 10;
-  devs[0].minor = 229;
-  s = emulate(device_rules({}, devs));
+  // no rule at all: runc's deny-all plus its default devices
+  s = emulate(device_rules({}));
   CHECK_FALSE(s.allow_by_default);
-  // runc's list exactly: mknod of any char/block device, 8 char devices, /dev/net/tun; a
-  // linux.devices entry (/dev/fuse) gets no rule of its own
+  // runc's list exactly: mknod of any char/block device, 8 char devices, /dev/net/tun
   REQUIRE(s.exceptions.size() == 11);
   CHECK(s.exceptions[0].type == 'c');
   CHECK(s.exceptions[0].major == -1);
@@ -169,7 +163,7 @@ TEST_CASE("eBPF device filter: loaded into the kernel, it allows and denies as t
   // runc's defaults (mknod of any char/block device, the usual nodes, /dev/net/tun) load too
   ocirt::spec::DeviceCgroup deny_all;
   deny_all.access = "rwm";
-  auto st3 = emulate(device_rules({deny_all}, {}));
+  auto st3 = emulate(device_rules({deny_all}));
   ocirt::cgroups::detail::attach_device_filter(cg, device_filter(st3));
   CHECK(in_cgroup(cg, [] { return open("/dev/null", O_RDWR) >= 0 ? 0 : errno; }) == 0);
   CHECK(in_cgroup(cg, [&] { return mknod(node.c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0 ? 0 : errno; }) == 0);
