@@ -15,10 +15,14 @@
 
 namespace ocirt::state {
 
+// The OCI states, plus paused (runc's). "creating" lasts until create has finished.
+enum class Status { Creating, Created, Running, Paused, Stopped };
+const char* status_name(Status s);
+
 // What we persist. Everything cleanup needs is recorded before it is made.
 struct Record {
   std::string oci_version, id, bundle, rootfs, created, owner, boot_id;
-  std::string status;  // "creating" until create finished, then "created"
+  Status status = Status::Creating;  // Creating until create finished, then Created
   pid_t pid = 0;
   uint64_t start_time = 0;  // /proc/PID/stat field 22: a reused pid is never ours
   bool has_process = true;  // config.json had a process (start refuses otherwise)
@@ -31,12 +35,15 @@ struct Record {
   std::vector<spec::Hook> poststart, poststop;
 };
 
-// Status derived from the record and the live system: creating/created/running/stopped/paused.
-std::string derive_status(const Record& r, int dirfd);
+// The exec fifo in a container's state dir: there from create until start.
+inline constexpr const char kExecFifo[] = "exec.fifo";
+
+// Status derived from the record and the live system.
+Status derive_status(const Record& r, int dirfd);
 std::string to_json(const Record& r);
 Record from_json(const std::string& text);
-// The `state` output (runc's shape); status as derived, pid 0 once stopped.
-std::string state_json(const Record& r, const std::string& status, bool pretty = true);
+// The `state` output (runc's shape); status as derived, pid 0 once stopped. Hooks get it compact.
+std::string state_json(const Record& r, Status status, bool pretty = true);
 
 // Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}. Throws on anything else.
 void check_id(const std::string& id);
@@ -46,7 +53,7 @@ class Dir {
   // Take a new slot: mkdir <root>/<id> (fails if it exists) and lock it. On destruction the
   // slot is removed unless commit() was called.
   static Dir claim(const std::string& root, const std::string& id);
-  // Open an existing container's dir; throws NotExist ("container does not exist").
+  // Open an existing container's dir; throws ErrorKind::NotFound.
   static Dir open(const std::string& root, const std::string& id, bool lock = true);
 
   Dir(Dir&&) = default;

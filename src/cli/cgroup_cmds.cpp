@@ -13,7 +13,6 @@
 #include "ocirt/container.hpp"
 #include "ocirt/error.hpp"
 #include "src/cli/cli.hpp"
-#include "src/linux/util.hpp"
 
 namespace ocirt::cli {
 namespace {
@@ -124,7 +123,12 @@ int cmd_ps(const Global& g, int argc, char** argv) {
   }
   ::close(p[1]);
   std::string text;
-  sys::read_all(p[0], text);
+  try {
+    text = read_fd(p[0], "ps: read the output of ps");
+  } catch (...) {
+    ::close(p[0]);
+    throw;
+  }
   ::close(p[0]);
   int st = 0;
   while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
@@ -208,23 +212,14 @@ int cmd_update(const Global& g, int argc, char** argv) {
     throw Error("--l3-cache-schema/--mem-bw-schema: Intel RDT is not supported by oci-rt", ENOTSUP);
   spec::Resources res;
   if (r.count("resources")) {
-    std::string file = r["resources"].as<std::string>(), text;
-    if (file == "-") {
-      if (!sys::read_all(0, text)) throw_errno("--resources: read standard input");
-    } else {
-      try {
-        text = sys::read_file(file);
-      } catch (const Error& e) {
-        throw Error(std::string("--resources: ") + e.what(), e.err());
-      }
-    }
-    res = spec::load_resources(text);
+    res = spec::load_resources(read_input(r["resources"].as<std::string>(), "--resources"));
   }
   auto bytes = [&](const char* flag) {
     try {
       return cgroups::parse_bytes(r[flag].as<std::string>());
-    } catch (const Error& e) {
-      throw Error(std::string("--") + flag + ": " + e.what(), EINVAL);
+    } catch (Error& e) {
+      e.prefix(std::string("--") + flag);
+      throw;
     }
   };
   auto cpu = [&]() -> spec::CpuResources& {

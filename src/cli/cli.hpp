@@ -1,9 +1,16 @@
-// Shared bits of the command-line front end.
+// Shared bits of the command-line front end: the global options, the commands, flag parsing
+// and help, our stdio, signal forwarding and runc's words for the library's errors. The CLI
+// uses only the library's public headers (include/ocirt/).
 #pragma once
 
+#include <signal.h>
+
+#include <exception>
 #include <string>
 
 #include <cxxopts.hpp>
+
+#include "ocirt/container.hpp"
 
 namespace ocirt::cli {
 
@@ -45,7 +52,32 @@ std::string help_text(cxxopts::Options& opts);
 
 // Writes all of s to stdout (no iostreams).
 void out(const std::string& s);
+// All of a file, or of standard input for "-"; throws naming `what`.
+std::string read_input(const std::string& path, const std::string& what);
+// All that fd gives until EOF; throws with the step `what`.
+std::string read_fd(int fd, const std::string& what);
 // Parses a signal given as a name (KILL, SIGKILL, kill) or a number; throws on anything else.
 int parse_signal(const std::string& s);
+
+// Foreground run/exec: the signals we forward are blocked from before the process exists until
+// this is dropped (after the teardown: a second Ctrl-C must not cut it short), when what came
+// meanwhile is taken back and the caller's mask restored.
+class SignalsHeld {
+ public:
+  SignalsHeld();
+  ~SignalsHeld();
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+  const sigset_t& forwarded() const { return fwd_; }
+
+ private:
+  sigset_t fwd_, old_;
+};
+// Forwards what we receive to the process until it exits (with its pty master: copies our
+// stdio, raw mode, resizes; with an sd_notify socket: relays READY). Its exit status, or 128+N.
+int wait_forwarding(Process& proc, const SignalsHeld& held);
+
+// A library error (or any other exception) in runc's words, logged; returns the exit code.
+int report_failure(const std::exception& e, const std::string& command, const Global& g);
 
 }  // namespace ocirt::cli

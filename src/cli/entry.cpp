@@ -1,8 +1,7 @@
 // The process entry point (x86-64): the CVE-2019-5736 re-exec of create, run and exec, done
-// before glibc and the C++ runtime start, so the first image costs an exec and five syscalls
+// before glibc and the C++ runtime start, so the first image costs an exec and a few syscalls
 // instead of a whole start-up (glibc's initialisation alone probes the CPU with dozens of
-// cpuid instructions, each a trap to the hypervisor on a VM: about 0.85 ms here, and the
-// re-exec as a whole went from about 1.9 ms to 0.5 ms of CPU).
+// cpuid instructions, each a trap to the hypervisor on a VM; docs/performance.md has the cost).
 //
 // Nothing here may touch what is not set up yet: no TLS (errno, the stack protector), no
 // relocated data (this is a static PIE that relocates itself later), no libc function (many
@@ -15,6 +14,8 @@
 
 #include <linux/mount.h>
 #include <sys/syscall.h>
+
+#include "src/cli/global_flags.hpp"
 
 namespace {
 
@@ -29,11 +30,6 @@ long sys(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
 bool same(const char* a, const char* b) {
   while (*a && *a == *b) ++a, ++b;
   return *a == *b;
-}
-
-// The global options that take a value (as main.cpp's takes_value).
-bool takes_value(const char* a) {
-  return same(a, "--root") || same(a, "--log") || same(a, "--log-format") || same(a, "--criu") || same(a, "--rootless");
 }
 
 struct StatFs {  // struct statfs of x86-64, only f_flags is read
@@ -56,7 +52,7 @@ extern "C" [[gnu::used]] void ocirt_early_reexec(long* sp) {
   char** argv = reinterpret_cast<char**>(sp + 1);
   char** envp = argv + argc + 1;
   long i = 1;
-  while (i < argc && argv[i][0] == '-') i += takes_value(argv[i]) ? 2 : 1;
+  while (i < argc && argv[i][0] == '-') i += ocirt::cli::global_takes_value(argv[i]) ? 2 : 1;
   if (i >= argc || !(same(argv[i], "create") || same(argv[i], "run") || same(argv[i], "exec"))) return;
   StatFs st;
   if (sys(SYS_statfs, reinterpret_cast<long>("/proc/self/exe"), reinterpret_cast<long>(&st)) == 0 && (st.f_flags & 1)) {

@@ -50,7 +50,7 @@ int cmd_list(const Global& g, int argc, char** argv) {
   }
   std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (auto& c : all)
-    rows.push_back({c.record.id, std::to_string(c.status == "stopped" ? 0 : c.record.pid), c.status, c.record.bundle,
+    rows.push_back({c.record.id, std::to_string(c.status == state::Status::Stopped ? 0 : c.record.pid), state::status_name(c.status), c.record.bundle,
                     c.record.created, c.record.owner});
   std::vector<size_t> w(6, 12);
   for (auto& row : rows)

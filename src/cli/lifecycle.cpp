@@ -1,4 +1,4 @@
-// create, run, start, kill, delete.
+// create, run, start, kill, delete, exec; and the flag parsing and help every command shares.
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,6 +7,7 @@
 
 #include "ocirt/container.hpp"
 #include "ocirt/error.hpp"
+#include "ocirt/spec.hpp"
 #include "src/cli/cli.hpp"
 
 namespace ocirt::cli {
@@ -107,7 +108,23 @@ int cmd_run(const Global& g, int argc, char** argv) {
       "no-subreaper", "accepted for runc's callers; oci-rt never makes itself a subreaper");
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r, "<container-id>")) return 0;
-  return run(create_options(g, r, "run"), r.count("detach"), r.count("keep"));
+  CreateOptions o = create_options(g, r, "run");
+  if (r.count("detach")) {
+    ocirt::run(o);
+    return 0;
+  }
+  const bool keep = r.count("keep");
+  SignalsHeld held;  // from before the init exists until the teardown is over
+  Process p = run_attached(o, keep);
+  int code;
+  try {
+    code = wait_forwarding(p, held);
+  } catch (...) {
+    if (!keep) destroy(o.root, o.id, true);
+    throw;
+  }
+  if (!keep) destroy(o.root, o.id, true);  // a container deleted meanwhile is no error
+  return code;
 }
 
 int cmd_start(const Global& g, int argc, char** argv) {
@@ -194,9 +211,18 @@ int cmd_exec(const Global& g, int argc, char** argv) {
   auto str = [&](const char* k, std::string& dst) {
     if (r.count(k)) dst = r[k].as<std::string>();
   };
-  str("process", o.process_file);
+  if (r.count("process")) {
+    std::string file = r["process"].as<std::string>();
+    std::string text = read_input(file, "--process " + file);
+    try {
+      o.process = spec::load_process(text);
+    } catch (Error& e) {
+      e.prefix("--process " + file);
+      throw;
+    }
+  }
   str("cwd", o.cwd);
-  str("user", o.user);
+  if (r.count("user")) parse_exec_user(r["user"].as<std::string>(), o);
   str("apparmor", o.apparmor);
   str("process-label", o.process_label);
   if (r.count("cgroup")) o.cgroups = r["cgroup"].as<std::vector<std::string>>();
@@ -212,7 +238,13 @@ int cmd_exec(const Global& g, int argc, char** argv) {
   o.tty = r.count("tty");
   o.preserve_fds = r["preserve-fds"].as<int>();
   if (o.preserve_fds < 0) throw Error("--preserve-fds: must not be negative", EINVAL);
-  return exec(o);
+  if (o.detach) {
+    exec(o);
+    return 0;
+  }
+  SignalsHeld held;  // from before the process exists
+  Process p = exec(o);
+  return wait_forwarding(p, held);
 }
 
 }  // namespace ocirt::cli

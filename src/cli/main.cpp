@@ -17,9 +17,9 @@
 
 #include "config.h"
 #include "ocirt/error.hpp"
+#include "ocirt/container.hpp"
 #include "src/cli/cli.hpp"
-#include "src/linux/selfprotect.hpp"
-#include "src/linux/util.hpp"
+#include "src/cli/global_flags.hpp"
 
 namespace ocirt::cli {
 namespace {
@@ -44,7 +44,7 @@ class LogFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex>
     auto lv = spdlog::level::to_string_view(m.level);
     std::string level(lv.data(), lv.size()), line;
     if (level == "warn") level = "warning";
-    std::string t = sys::now_rfc3339();
+    std::string t = now_rfc3339();
     rapidjson::StringBuffer sb;
     rapidjson::Writer<rapidjson::StringBuffer> w(sb);
     if (json_) {
@@ -122,13 +122,6 @@ std::string usage() {
          "Run '" + p + " COMMAND --help' for a command's options.\n";
 }
 
-// Global options that take a value (to find where the command starts).
-bool takes_value(const char* a) {
-  for (const char* o : {"--root", "--log", "--log-format", "--criu", "--rootless"})
-    if (strcmp(a, o) == 0) return true;
-  return false;
-}
-
 }  // namespace
 
 std::string program_name = "oci-rt";
@@ -141,6 +134,24 @@ void out(const std::string& s) {
     if (n <= 0) break;
     off += n;
   }
+}
+
+std::string read_fd(int fd, const std::string& what) {
+  std::string text;
+  for (char buf[8192];;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(what);
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+std::string read_input(const std::string& path, const std::string& what) {
+  if (path == "-") return read_fd(0, what + ": read standard input");
+  ocirt::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno(what + ": open " + path);
+  return read_fd(fd.get(), what + ": read " + path);
 }
 
 }  // namespace ocirt::cli
@@ -157,7 +168,7 @@ int main(int argc, char** argv) {
   }
   int cmd = 1;
   while (cmd < argc && argv[cmd][0] == '-') {
-    if (takes_value(argv[cmd])) ++cmd;
+    if (global_takes_value(argv[cmd])) ++cmd;
     ++cmd;
   }
   Global g;
@@ -166,7 +177,7 @@ int main(int argc, char** argv) {
     // Commands that put processes into containers run from a read-only bind of the binary
     // (CVE-2019-5736): done first, before anything is opened (nothing leaks across the exec)
     // and before any parsing (which the new image would only repeat).
-    if (command == "create" || command == "run" || command == "exec") ocirt::linux_::reexec_protected(argv);
+    if (command == "create" || command == "run" || command == "exec") ocirt::protect_binary(argv);
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());
     return 1;
@@ -239,12 +250,6 @@ int main(int argc, char** argv) {
     }
     return it->second(g, argc - cmd, argv + cmd);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (command == "create" || command == "run") msg = command + " failed: " + msg;
-    spdlog::error("{}", msg);
-    if (!g.log.empty()) dprintf(2, "oci-rt: %s\n", msg.c_str());
-    // runc: an exec that could not run its process exits 255, so a caller can tell it from the
-    // process's own exit status
-    return command == "exec" ? 255 : 1;
+    return report_failure(e, command, g);
   }
 }

@@ -1,9 +1,11 @@
+// Running OCI hooks (see include/ocirt/hooks.hpp): a hook's stdin, output, timeout, errors.
 #include "ocirt/hooks.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,10 +26,40 @@ int64_t now_ms() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool write_all(int fd, const std::string& data) {
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// A hook's stdin: a pipe that holds the whole state before the hook starts, its write end
+// closed, so no write of ours ever meets a reader that is gone (nothing to guard against
+// SIGPIPE, which this process's caller owns) or waits on a hook that does not read. A state
+// larger than the pipe will take comes from a memfd instead.
+Fd state_input(const std::string& state, const std::string& where) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) throw_errno(where + ": pipe");
+  Fd r(p[0]), w(p[1]);
+  int cap = ::fcntl(w.get(), F_GETPIPE_SZ);
+  if (cap >= 0 && static_cast<size_t>(cap) < state.size()) cap = ::fcntl(w.get(), F_SETPIPE_SZ, static_cast<int>(state.size()));
+  if (cap >= 0 && static_cast<size_t>(cap) >= state.size() && write_all(w.get(), state)) {
+    if (::fcntl(r.get(), F_SETFL, 0) < 0) throw_errno(where + ": pipe");  // the hook may read blocking
+    return r;
+  }
+  Fd m(::memfd_create("hook-state", MFD_CLOEXEC));
+  if (!m || !write_all(m.get(), state) || ::lseek(m.get(), 0, SEEK_SET) < 0) throw_errno(where + ": state for the hook");
+  return m;
+}
+
 void run_one(const spec::Hook& h, const std::string& state, const std::string& where, const std::string& dir) {
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) throw_errno(where + ": pipe");
-  Fd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
+  int out[2];
+  Fd in_r = state_input(state, where);
+  if (::pipe2(out, O_CLOEXEC) < 0) throw_errno(where + ": pipe");
+  Fd out_r(out[0]), out_w(out[1]);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
@@ -59,30 +91,6 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   in_r.reset();
   out_w.reset();
   Fd pidfd(sys::pidfd_open(pid));
-  // Feed the state; a hook that ignores stdin must not make us fail (EPIPE is fine). SIGPIPE is
-  // blocked for the write and a pending one taken back: never ignored, since this also runs in
-  // the container's init, whose dispositions the container's process would inherit.
-  sigset_t pipe_sig, old_mask;
-  sigemptyset(&pipe_sig);
-  sigaddset(&pipe_sig, SIGPIPE);
-  ::sigprocmask(SIG_BLOCK, &pipe_sig, &old_mask);
-  bool broken = false;
-  for (size_t off = 0; off < state.size();) {
-    ssize_t n = ::write(in_w.get(), state.data() + off, state.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      broken = n < 0 && errno == EPIPE;
-      break;
-    }
-    off += n;
-  }
-  if (broken && !sigismember(&old_mask, SIGPIPE)) {
-    struct timespec zero {};
-    while (::sigtimedwait(&pipe_sig, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-  in_w.reset();
   std::string output;
   int64_t deadline = h.timeout ? now_ms() + int64_t(*h.timeout) * 1000 : -1;
   bool timed_out = false, out_open = true;
@@ -124,14 +132,17 @@ void run_one(const spec::Hook& h, const std::string& state, const std::string& w
   while (!output.empty() && output.back() == '\n') output.pop_back();
   std::string tail = output.empty() ? "" : ", output: " + output;
   // runc's words ("error running hook", "signal: bad system call") after our field path
-  const std::string hook = where + ": error running hook (" + h.path + "): ";
-  if (timed_out) throw Error(hook + "timed out after " + std::to_string(*h.timeout) + "s" + tail, ETIMEDOUT);
+  const std::string hook = "error running hook (" + h.path + "): ";
+  if (timed_out)
+    throw Error(ErrorKind::Timeout, where, hook + "timed out after " + std::to_string(*h.timeout) + "s" + tail, ETIMEDOUT);
   if (WIFSIGNALED(status)) {
     std::string name = strsignal(WTERMSIG(status));
     for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    throw Error(hook + "signal: " + name + " (" + std::to_string(WTERMSIG(status)) + ")" + tail, ECHILD);
+    throw Error(ErrorKind::Failed, where, hook + "signal: " + name + " (" + std::to_string(WTERMSIG(status)) + ")" + tail,
+                ECHILD);
   }
-  if (WEXITSTATUS(status) != 0) throw Error(hook + "exit status " + std::to_string(WEXITSTATUS(status)) + tail, ECHILD);
+  if (WEXITSTATUS(status) != 0)
+    throw Error(ErrorKind::Failed, where, hook + "exit status " + std::to_string(WEXITSTATUS(status)) + tail, ECHILD);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// Process attributes beyond identity (see attributes.hpp): their validation and how each is applied.
 #include "src/linux/attributes.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The console: the pty made in the container, /dev/console, and fds handed to the caller's sockets.
 #include "src/linux/console.hpp"
 
 #include <fcntl.h>
@@ -5,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -53,25 +53,31 @@ void bind_console() {
 
 namespace {
 
-void send_fd_to(const std::string& socket_path, const std::string& msg, int fd, const char* flag) {
+// option: the CreateOptions/ExecOptions member that named the socket (the error's field)
+void send_fd_to(const std::string& socket_path, const std::string& msg, int fd, const char* option) {
   Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   struct sockaddr_un addr {};
   addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) throw Error(std::string(flag) + ": path too long", ENAMETOOLONG);
-  memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    throw_errno(std::string(flag) + ": connect " + socket_path);
-  sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, std::string(flag) + ": send to " + socket_path);
+  if (socket_path.size() >= sizeof addr.sun_path)
+    throw Error(ErrorKind::Invalid, option, socket_path + ": path too long", ENAMETOOLONG);
+  try {
+    memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+      throw_errno("connect " + socket_path);
+    sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, "send to " + socket_path);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::System, option, e.message(), e.err());
+  }
 }
 
 }  // namespace
 
 void send_console(const std::string& socket_path, const std::string& name, int master) {
-  send_fd_to(socket_path, name, master, "--console-socket");
+  send_fd_to(socket_path, name, master, "console_socket");
 }
 
 void send_pidfd(const std::string& socket_path, const char* kind, int pidfd) {
-  send_fd_to(socket_path, kind, pidfd, "--pidfd-socket");
+  send_fd_to(socket_path, kind, pidfd, "pidfd_socket");
 }
 
 }  // namespace ocirt::linux_

@@ -244,7 +244,7 @@ void resolve_user(const std::string& spec, spec::User& u) {
     user = spec.substr(0, c);
     group = spec.substr(c + 1);
   }
-  if (user.empty()) throw Error("--user: \"" + spec + "\" names no user", EINVAL);
+  if (user.empty()) throw Error(ErrorKind::Invalid, "user", "\"" + spec + "\" names no user", EINVAL);
   uint32_t uid = 0, gid = 0;
   bool by_number = number(user, uid), found = by_number, gid_known = false;
   std::string name = by_number ? "" : user;
@@ -257,7 +257,7 @@ void resolve_user(const std::string& spec, spec::User& u) {
     name = std::string(f[0]);
     return true;
   });
-  if (!found) throw Error("--user: unable to find user " + user + ": no matching entries in passwd file", ENOENT);
+  if (!found) throw Error(ErrorKind::Invalid, "user", "unable to find user " + user + ": no matching entries in passwd file", ENOENT);
   if (!group.empty()) {
     bool g_number = number(group, gid);
     bool g_found = g_number;
@@ -266,7 +266,7 @@ void resolve_user(const std::string& spec, spec::User& u) {
         if (f.size() < 3 || f[0] != group || !number(f[2], gid)) return false;
         return g_found = true;
       });
-    if (!g_found) throw Error("--user: unable to find group " + group + ": no matching entries in group file", ENOENT);
+    if (!g_found) throw Error(ErrorKind::Invalid, "user", "unable to find group " + group + ": no matching entries in group file", ENOENT);
     gid_known = true;
   }
   u.uid = uid;

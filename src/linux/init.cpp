@@ -1,25 +1,23 @@
-// The container's init, from clone to exec. Runs in the new namespaces; every failure is sent
-// to the parent as a typed message (step + errno + text) and the child exits.
+// The container's init, from clone to exec: joins and makes its namespaces, builds the
+// rootfs, runs the createContainer hooks, takes the console, then the steps it shares with exec
+// (finalize.cpp); reports Created and waits for start. Every failure before start goes to the
+// runtime as a typed sync message and the init exits.
 #include <malloc.h>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
 #include "ocirt/state.hpp"
 #include "src/linux/attributes.hpp"
-#include "src/linux/console.hpp"
+#include "src/linux/finalize.hpp"
+#include "src/linux/signals.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/seccomp.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/util.hpp"
 
@@ -30,7 +28,8 @@
 namespace ocirt::linux_ {
 namespace {
 
-std::string hook_state(const InitContext& ctx, pid_t pid, const char* status) {
+// The state the createContainer and startContainer hooks get on stdin.
+std::string hook_state(const InitContext& ctx, pid_t pid, state::Status status) {
   state::Record r;
   r.oci_version = ctx.cfg->oci_version;
   r.id = ctx.id;
@@ -54,23 +53,17 @@ void apply_sysctl(const spec::Config& cfg, int procfd) {
   }
 }
 
-// After start: tell the starter (through the fifo or sync socket) and the container's stderr.
-[[noreturn]] void start_failed(int fd, const std::string& msg, int code) {
-  if (fd >= 0) (void)!::write(fd, msg.data(), msg.size());
-  dprintf(2, "oci-rt: %s\n", msg.c_str());
-  ::_exit(code);
-}
-
 [[gnu::noinline]] void touch_stack(size_t bytes) {
   volatile char* buf = static_cast<volatile char*>(__builtin_alloca(bytes));
   for (size_t i = 0; i < bytes; i += 4096) buf[i] = 0;
 }
 
-// Before the parent moves us into the container's cgroup, the memory our own setup will write
-// is made ours: 32 KB of stack and 64 KB at the top of the heap (kept: no trim). Each page is
-// then charged to the runtime's cgroup, where the runtime's work belongs, not to the
-// container's limit (with it the smallest memory limit a container starts under went from
-// 232-260 KiB to about 200 KiB; crun needs about 220). The pages go with our image at exec.
+// Before the parent moves us into the container's cgroup (cgroup v1 and hybrid hosts), the
+// memory our own setup will write is made ours: 32 KB of stack and 64 KB at the top of the heap
+// (kept: no trim). Each page is then charged to the runtime's cgroup, where the runtime's work
+// belongs, not to the container's limit; the pages go with our image at exec. On cgroup v2 the
+// init is cloned into the container's cgroup (CLONE_INTO_CGROUP): there this does not hold,
+// the pages are charged to the container either way (docs/performance.md has the figures).
 void prefault_scratch() {
   touch_stack(32 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
@@ -86,17 +79,22 @@ void init_main(InitContext& ctx) {
   const int sync_fd = ctx.sync_fd;
   const spec::Config& cfg = *ctx.cfg;
   const spec::Process& proc = *cfg.process;
-  std::string exe, home;
-  SeccompFilter* seccomp = ctx.seccomp;
+  Finish fin;
+  fin.proc = &proc;
+  fin.linux = cfg.linux ? &*cfg.linux : nullptr;
+  fin.seccomp = ctx.seccomp;
+  fin.lsm = ctx.lsm;
+  fin.in_userns = ctx.new_userns;
+  fin.preserve_fds = ctx.preserve_fds;
+  fin.sync_fd = sync_fd;
+  Ready ready;
   int started_fd = -1;  // after start: errors are written here for the starter to report
   pid_t host_pid = 0;   // our pid as the runtime sees it (for the hooks' state)
   try {
     // If the runtime dies before it recorded us, our next send or receive on the sync channel
     // fails (EPIPE/EOF) and we exit: the child always talks to it before blocking on the fifo.
     // (No PR_SET_PDEATHSIG: clearing it after Ack would race with the parent's exit.)
-    sigset_t none;  // the runtime blocks what it forwards; we take signals from the start
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    sys::unblock_signals();  // the runtime's caller may block what it forwards
     // Nothing of the runtime's stays open: only stdio, --preserve-fds and our own channels.
     std::vector<int> keep = {sync_fd};
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
@@ -135,7 +133,7 @@ void init_main(InitContext& ctx) {
     // it cloned us; exec makes the container's process dumpable again), and the procfs we use
     // later is the container's, verified, opened once the root is in place.
     const bool mntns = cfg.find_namespace("mount") != nullptr;
-    std::vector<std::string> warnings;
+    std::vector<std::string> notes;
     if (mntns) {
       prepare_rootfs(ctx);
       for (int& fd : ctx.mount_trees)  // attached now: nothing detached of the host stays open
@@ -143,74 +141,38 @@ void init_main(InitContext& ctx) {
     } else {
       // Without a mount namespace every mount would land on the host: make none (as runc).
       if (!cfg.mounts.empty() || (cfg.linux && (!cfg.linux->masked_paths.empty() || !cfg.linux->readonly_paths.empty())))
-        warnings.push_back("no mount namespace: mounts, masked and readonly paths are not applied");
+        notes.push_back("no mount namespace: mounts, masked and readonly paths are not applied");
     }
     if (cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->create_runtime.empty())) {
       sync::send(sync_fd, sync::Type::RunHooks);
       sync::expect(sync_fd, sync::Type::HooksDone, "wait for createRuntime hooks");
     }
     if (cfg.hooks && !cfg.hooks->create_container.empty())  // in the rootfs, as runc runs them
-      hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, "creating"), "createContainer", ctx.rootfs);
+      hooks::run(cfg.hooks->create_container, hook_state(ctx, host_pid, state::Status::Creating), "createContainer",
+                 ctx.rootfs);
     if (mntns) {
       enter_rootfs(ctx);
     } else if (::chroot(ctx.rootfs.c_str()) < 0 || ::chdir("/") < 0) {
       throw_errno("chroot " + ctx.rootfs);
     }
-    Fd procfd;  // opened when first needed (sysctl, LSM, the exec fifo)
-    auto procfs = [&procfd]() {
-      if (!procfd) procfd = sys::open_procfs("procfs for sysctl, LSM and the exec fifo");
-      return procfd.get();
-    };
-    if (cfg.linux && !cfg.linux->sysctl.empty()) apply_sysctl(cfg, procfs());
+    LazyProcfs procfs("procfs for sysctl, LSM and the exec fifo");
+    if (cfg.linux && !cfg.linux->sysctl.empty()) apply_sysctl(cfg, procfs.get());
     if (!cfg.hostname.empty() && ::sethostname(cfg.hostname.data(), cfg.hostname.size()) < 0) throw_errno("hostname");
     if (!cfg.domainname.empty() && ::setdomainname(cfg.domainname.data(), cfg.domainname.size()) < 0)
       throw_errno("domainname");
-    if (ctx.console) {  // the container's own devpts: after pivot_root, before /dev may turn read-only
-      std::string pty;
-      Fd master = setup_console(proc, pty);
-      if (mntns) bind_console();
-      sync::send_fd(sync_fd, sync::Type::ConsoleFd, master.get(), pty);
-      sync::expect(sync_fd, sync::Type::ConsoleDone, "wait for the console hand-off");
-    }
+    // the container's own devpts: after pivot_root, before /dev may turn read-only
+    if (ctx.console) hand_over_console(proc, sync_fd, mntns);
     if (mntns) finish_rootfs(ctx);
-    apply_rlimits(proc);
-    if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
-    // CVE-2024-21626: a cwd like /proc/self/fd/N could reach a host directory through one of
-    // our fds; the kernel reports such a cwd as unreachable from our root.
-    char cwd[4096];
-    if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-      throw Error("process.cwd: \"" + proc.cwd + "\" is outside the container", EPERM);
-    // Seccomp is compiled now (errors are reported by create) and loaded as late as possible:
-    // right before exec with no_new_privs; without it, while we still have CAP_SYS_ADMIN (runc).
-    // Attributes that need privileges are set while the init still has all its capabilities.
-    if (cfg.linux) {
-      apply_personality(*cfg.linux);
-      apply_memory_policy(*cfg.linux);
-    }
-    apply_io_priority(proc);
-    apply_scheduler(proc);
-    apply_lsm(proc, ctx.lsm, procfs, warnings);
-    if (!proc.args.empty()) home = home_of(proc);  // before seccomp and the user change
     // The exec fifo is reopened later through our own fd dir in the verified procfs (runc does
-    // the same). The dir is opened now, before the filter: a profile need not allow openat2.
+    // the same). The dir is opened before the filter: a profile need not allow openat2.
     Fd fifo_dir;
-    if (ctx.fifo_fd >= 0) {
-      int fds = sys::procfs_open(procfs(), "thread-self/fd", O_PATH | O_DIRECTORY);
-      if (fds < 0) throw_errno("open exec fifo: /proc/thread-self/fd", -fds);
-      fifo_dir.reset(fds);
-    }
-    procfd.reset();
-    // Our own last steps come before the filter, which may refuse newer syscalls (or answer
-    // them with ENOSYS): every fd of ours is close-on-exec from here on, signals are reset.
-    if (::syscall(SYS_close_range, 3 + ctx.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) throw_errno("close_range");
-    sys::reset_signals();  // once: whatever the caller or anything of ours left ignored
-    if (seccomp && !proc.no_new_privileges) load_seccomp(*seccomp, sync_fd);
-    apply_identity(proc, ctx.new_userns, warnings);
-    // The listener fd must reach the runtime while it is still there: load now (runc too).
-    if (seccomp && proc.no_new_privileges && seccomp->has_notify()) load_seccomp(*seccomp, sync_fd);
-    if (!proc.args.empty()) exe = find_executable(proc);
-
-    sync::send_text(sync_fd, sync::Type::Created, sys::join(warnings, "\n"));
+    if (ctx.fifo_fd >= 0)
+      fin.last_procfs = [&fifo_dir](LazyProcfs& p) {
+        int fds = sys::procfs_open(p.get(), "thread-self/fd", O_PATH | O_DIRECTORY);
+        if (fds < 0) throw_errno("open exec fifo: /proc/thread-self/fd", -fds);
+        fifo_dir.reset(fds);
+      };
+    ready = finalize(fin, procfs, notes);
     sync::expect(sync_fd, sync::Type::Ack, "wait for the runtime to record the container");
 
     if (ctx.fifo_fd >= 0) {
@@ -227,28 +189,15 @@ void init_main(InitContext& ctx) {
       started_fd = sync_fd;  // close-on-exec too
     }
   } catch (const std::exception& e) {
-    const auto* oe = dynamic_cast<const Error*>(&e);
-    try {
-      sync::send_error(sync_fd, oe ? oe->err() : EINVAL, e.what());
-    } catch (...) {
-      // the parent is gone or has already returned: say it where the caller can see it
-      dprintf(2, "oci-rt: container init: %s\n", e.what());
-    }
-    ::_exit(1);
+    setup_failed(sync_fd, e);
   }
   if (proc.args.empty()) ::_exit(0);  // created without a process: start refuses, we go
-  // Started: from here errors go to the container's stderr. The startContainer hooks run last,
-  // as the container's process would, seccomp filter included (runc's order).
-  try {
-    if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
-    if (seccomp && proc.no_new_privileges) seccomp->load();
+  // Started: from here errors go to the container's stderr too. The startContainer hooks run
+  // last, as the container's process would, seccomp filter included (runc's order).
+  exec_started(fin, ready, started_fd, true, [&] {
     if (cfg.hooks && !cfg.hooks->start_container.empty())
-      hooks::run(cfg.hooks->start_container, hook_state(ctx, host_pid, "created"), "startContainer");
-  } catch (const std::exception& e) {
-    start_failed(started_fd, e.what(), 1);
-  }
-  int e = exec_process(exe, proc, home);
-  start_failed(started_fd, "exec " + exe + ": " + strerror(e), e == ENOENT ? 127 : 126);
+      hooks::run(cfg.hooks->start_container, hook_state(ctx, host_pid, state::Status::Created), "startContainer");
+  });
 }
 
 }  // namespace ocirt::linux_

@@ -1,3 +1,4 @@
+// Namespace names (linux.namespaces[].type) to their CLONE_NEW* flags.
 #include <sched.h>
 
 #include "src/linux/linux.hpp"

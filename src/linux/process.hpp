@@ -1,22 +1,37 @@
-// Parent side of process creation: clone straight into the namespaces and drive the child
-// through the sync protocol until it reports Created.
+// The runtime's side of making a container process: one clone path (clone3 straight into the
+// namespaces and the cgroup, the pid and time namespaces entered for the clone only), one sync
+// loop that drives the child to Created, and the init's own parent-side steps (id maps,
+// oom_score_adj, bind trees the init cannot make). Used by create/run (spawn) and exec
+// (spawn_exec in exec.cpp).
 #pragma once
 
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ocirt/fd.hpp"
+#include "ocirt/spec.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/sync.hpp"
 
 namespace ocirt::linux_ {
 
-struct Spawned {
+// A child we cloned, with its pidfd and our end of the sync channel. Killed and reaped when
+// dropped, unless released (a created init, a process handed to the caller).
+struct Child {
   pid_t pid = -1;
   Fd pidfd;
   Fd sync;
+  bool armed = true;
+  Child() = default;
+  Child(Child&&) = default;
+  Child& operator=(Child&&) = delete;  // would drop the child it holds without killing it
+  ~Child();
+  void release() { armed = false; }
 };
 
 struct SpawnHooks {
@@ -26,21 +41,41 @@ struct SpawnHooks {
   std::function<void(const std::string&, int)> console;  // hand the pty master on
 };
 
-// Clones the init with ctx, writes id maps and oom_score_adj, calls the hooks, and returns
-// once the child has sent Created (it then waits for Ack). Throws with the child's error.
-// On failure the child is killed and reaped before the exception leaves.
-Spawned spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks);
-// The child's next message after the hand-offs both children make (a pty master, a seccomp
-// listener), which go to `hooks` and are answered; an Error message is thrown.
-sync::Message next_message(int sync_fd, pid_t pid, const SpawnHooks& hooks, const char* who);
-// The child's Created text: one note a line, "debug:" ones at debug level, the rest warnings.
-void report_notes(std::string_view text);
+// Namespaces that apply to a process's children (pid, time): the runtime enters them for the
+// clone only and leaves them right after.
+class ForClone {
+ public:
+  // fd: a namespace fd or a pidfd; type CLONE_NEWPID or CLONE_NEWTIME; step: for the error.
+  void enter(int fd, int type, const std::string& step);
+  // A new time namespace with these offsets (written before any process is in it).
+  void new_time(const std::map<std::string, spec::TimeOffset>& offsets);
+  int leave();  // back in our own: 0, or the errno of the failed setns
 
-}  // namespace ocirt::linux_
+ private:
+  Fd own_pid_, own_time_;
+};
 
-namespace ocirt::linux_ {
+// clone3 into `flags` (plus CLONE_PIDFD; CLONE_INTO_CGROUP when cgroup_fd >= 0) with a
+// SOCK_SEQPACKET sync channel; the child runs child_main with its end and never returns. We
+// are back in our own pid/time namespaces when this returns; on failure nothing is left.
+Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::function<void(int)>& child_main,
+                  const char* what);
+
+// Our side of the set-up: waits for the child's Ready, joins it to its cgroup (on_clone), sends
+// Go with its pid, then answers it (hooks, console, seccomp listener) until it reports Created,
+// whose notes are logged. The child's Error is thrown with its kind and field.
+void drive(Child& c, const SpawnHooks& hooks, const char* who);
+
+// The init: clones it with ctx, writes its id maps and oom_score_adj, and drives it to Created
+// (it then waits for Ack).
+Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks);
+
+// The text of /proc/PID/{uid,gid}_map for these mappings.
+std::string id_map_text(const std::vector<spec::IdMapping>& m);
+
 // The state is recorded: the child may stop guarding against our death (Ack).
-void sync_ack(Spawned& s);
+void sync_ack(Child& c);
 // Foreground run without an exec fifo: tell the child to exec now.
-void sync_start(Spawned& s);
+void sync_start(Child& c);
+
 }  // namespace ocirt::linux_

@@ -1,3 +1,4 @@
+// linux.seccomp: validation with JSON paths, compilation by libseccomp, the BPF cache, loading.
 #include "src/linux/seccomp.hpp"
 
 #include <fcntl.h>

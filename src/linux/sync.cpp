@@ -1,3 +1,4 @@
+// The sync channel's messages: fixed header, text, at most one fd (see sync.hpp).
 #include "src/linux/sync.hpp"
 
 #include <sys/socket.h>
@@ -27,12 +28,22 @@ void send(int fd, Type t, int64_t value) {
   send_msg(fd, m);
 }
 
-void send_error(int fd, int err, const std::string& text) {
+void send_error(int fd, const std::exception& e) {
   Message m{};
   m.type = Type::Error;
-  m.err = err;
-  snprintf(m.text, sizeof m.text, "%s", text.c_str());
+  const auto* oe = dynamic_cast<const Error*>(&e);
+  m.err = oe ? oe->err() : EINVAL;
+  m.kind = static_cast<uint32_t>(oe ? oe->kind() : ErrorKind::Invalid);
+  // a field travels on its own unless context stands in front of it
+  const bool field = oe && oe->context().empty() && oe->field().size() < sizeof m.field;
+  if (field) snprintf(m.field, sizeof m.field, "%s", oe->field().c_str());
+  snprintf(m.text, sizeof m.text, "%s", field ? oe->message().c_str() : e.what());
   send_msg(fd, m);
+}
+
+Error error_of(const Message& m) {
+  uint32_t k = m.kind <= static_cast<uint32_t>(ErrorKind::Failed) ? m.kind : 0;
+  return Error(static_cast<ErrorKind>(k), m.field, m.text, m.err);
 }
 
 void send_text(int fd, Type t, const std::string& text) {
@@ -44,7 +55,7 @@ void send_text(int fd, Type t, const std::string& text) {
 
 bool recv(int fd, Message& m, int* fd_out) {
   for (;;) {
-    memset(&m, 0, offsetof(Message, text) + 1);
+    memset(&m, 0, offsetof(Message, text) + 1);  // header and field zeroed: a short Error is still whole
     struct iovec iov = {&m, sizeof m};
     alignas(struct cmsghdr) char ctrl[CMSG_SPACE(sizeof(int))];
     struct msghdr mh {};
@@ -65,6 +76,7 @@ bool recv(int fd, Message& m, int* fd_out) {
         else ::close(passed);
       }
     }
+    m.field[sizeof m.field - 1] = 0;
     m.text[sizeof m.text - 1] = 0;
     return true;
   }
@@ -80,7 +92,7 @@ void send_fd(int fd, Type t, int passed, const std::string& text) {
 void expect(int fd, Type want, const char* step) {
   Message m;
   if (!recv(fd, m)) throw Error(std::string(step) + ": the other side of the sync channel is gone", EPIPE);
-  if (m.type == Type::Error) throw Error(m.text, m.err);
+  if (m.type == Type::Error) throw error_of(m);
   if (m.type != want) throw Error(std::string(step) + ": unexpected sync message", EPROTO);
 }
 

@@ -5,7 +5,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <exception>
 #include <string>
+
+#include "ocirt/error.hpp"
 
 namespace ocirt::sync {
 
@@ -26,13 +29,18 @@ enum class Type : uint32_t {
 
 struct Message {
   Type type;
-  int32_t err;   // errno for Error
-  int64_t value; // pid for Ack
+  int32_t err;    // Error: errno
+  int64_t value;  // Go: the child's pid as the runtime sees it
+  uint32_t kind;  // Error: ocirt::ErrorKind
+  char field[128];  // Error: the input it is about (JSON path or option), "" if none
   char text[2048];
 };
 
 void send(int fd, Type t, int64_t value = 0);
-void send_error(int fd, int err, const std::string& text);
+// An exception as an Error message: an ocirt::Error keeps its kind, field and errno.
+void send_error(int fd, const std::exception& e);
+// The Error that an Error message carries.
+ocirt::Error error_of(const Message& m);
 void send_text(int fd, Type t, const std::string& text);
 // One message carrying one fd (SCM_RIGHTS).
 void send_fd(int fd, Type t, int passed, const std::string& text = "");

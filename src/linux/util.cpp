@@ -23,10 +23,6 @@
 
 namespace ocirt {
 
-void throw_errno(const std::string& step, int err) {
-  throw Error(step + ": " + std::strerror(err), err);
-}
-
 namespace sys {
 
 bool read_all(int fd, std::string& out) {
@@ -314,16 +310,6 @@ void send_with_fd(int sock, const void* data, size_t len, int fd, const std::str
   memcpy(CMSG_DATA(c), &fd, sizeof fd);
   while (::sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
     if (errno != EINTR) throw_errno(what);
-}
-
-void reset_signals() {
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc's own: harmless
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 void close_fds_except(std::vector<int> keep) {

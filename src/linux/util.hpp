@@ -49,9 +49,6 @@ std::string boot_id();
 void kill_and_reap(int pidfd, pid_t pid);
 // One sendmsg of data with one fd attached (SCM_RIGHTS); throws with `what`.
 void send_with_fd(int sock, const void* data, size_t len, int fd, const std::string& what);
-// Every signal's disposition to SIG_DFL and an empty mask: what a process gets from us at exec
-// (an ignored signal survives execve; SIGPIPE ignored in a container breaks pipelines).
-void reset_signals();
 // Close every fd >= 3 except those in `keep` (sorted or not).
 void close_fds_except(std::vector<int> keep);
 

@@ -1,3 +1,4 @@
+// The state root (see include/ocirt/state.hpp): ids, state.json, status derivation, the locked dir.
 #include "ocirt/state.hpp"
 #include "ocirt/cgroups.hpp"
 
@@ -20,7 +21,23 @@
 namespace ocirt::state {
 
 static const char kStateFile[] = "state.json";
-static const char kFifo[] = "exec.fifo";
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Creating: return "creating";
+    case Status::Created: return "created";
+    case Status::Running: return "running";
+    case Status::Paused: return "paused";
+    case Status::Stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+static Status status_from_name(const std::string& s) {
+  for (Status st : {Status::Creating, Status::Created, Status::Running, Status::Paused, Status::Stopped})
+    if (s == status_name(st)) return st;
+  throw Error(ErrorKind::Invalid, "status", "unknown status \"" + s + "\" in state.json", EINVAL);
+}
 
 void check_id(const std::string& id) {
   auto ok_first = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -80,7 +97,7 @@ std::string to_json(const Record& r) {
   };
   kv("ociVersion", r.oci_version);
   kv("id", r.id);
-  kv("status", r.status);
+  kv("status", status_name(r.status));
   w.Key("pid");
   w.Int(r.pid);
   w.Key("pidStartTime");
@@ -114,7 +131,7 @@ Record from_json(const std::string& text) {
   Record r;
   r.oci_version = json::str(d, "ociVersion");
   r.id = json::str(d, "id");
-  r.status = json::str(d, "status");
+  r.status = status_from_name(json::str(d, "status"));
   r.pid = json::num<int>(d, "pid").value_or(0);
   r.start_time = json::num<uint64_t>(d, "pidStartTime").value_or(0);
   r.has_process = json::boolean(d, "hasProcess", true);
@@ -140,28 +157,28 @@ Record from_json(const std::string& text) {
   return r;
 }
 
-std::string derive_status(const Record& r, int dirfd) {
-  if (r.pid <= 0) return r.status == "creating" ? "creating" : "stopped";
-  if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return "stopped";  // state from before a reboot
+Status derive_status(const Record& r, int dirfd) {
+  if (r.pid <= 0) return r.status == Status::Creating ? Status::Creating : Status::Stopped;
+  if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return Status::Stopped;  // state from before a reboot
   uint64_t st;
   char pstate;
-  if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return "stopped";
-  if (r.status == "creating") return "creating";
-  if (::faccessat(dirfd, kFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return "created";
+  if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return Status::Stopped;
+  if (r.status == Status::Creating) return Status::Creating;
+  if (::faccessat(dirfd, kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return Status::Created;
   // the file recorded at create: one read, no layout detection (callers poll `state`)
   if (!r.cgroup_freeze_file.empty()) {
     std::string v;
     bool v1 = r.cgroup_freeze_file.size() >= 13 &&
               r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
     if (sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0))
-      return "paused";
+      return Status::Paused;
   } else if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) {
-    return "paused";
+    return Status::Paused;
   }
-  return "running";
+  return Status::Running;
 }
 
-std::string state_json(const Record& r, const std::string& status, bool pretty) {
+std::string state_json(const Record& r, Status status, bool pretty) {
   rapidjson::StringBuffer sb;
   auto emit = [&](auto& w) {
     w.StartObject();
@@ -172,8 +189,8 @@ std::string state_json(const Record& r, const std::string& status, bool pretty) 
     kv("ociVersion", r.oci_version);
     kv("id", r.id);
     w.Key("pid");
-    w.Int(status == "stopped" ? 0 : r.pid);
-    kv("status", status);
+    w.Int(status == Status::Stopped ? 0 : r.pid);
+    kv("status", status_name(status));
     kv("bundle", r.bundle);
     kv("rootfs", r.rootfs);
     kv("created", r.created);
@@ -205,7 +222,7 @@ Dir Dir::claim(const std::string& root, const std::string& id) {
   d.id_ = id;
   d.path_ = root + "/" + id;
   if (::mkdir(d.path_.c_str(), 0711) < 0) {
-    if (errno == EEXIST) throw Error("container with id " + id + " already exists", EEXIST);
+    if (errno == EEXIST) throw Error(ErrorKind::Exists, "", "container with id " + id + " already exists", EEXIST);
     throw_errno("create state dir " + d.path_);
   }
   d.owned_ = true;
@@ -227,7 +244,7 @@ Dir Dir::open(const std::string& root, const std::string& id, bool lock) {
   d.path_ = root + "/" + id;
   d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!d.fd_) {
-    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) throw NotExist("container does not exist", ENOENT);
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) throw Error(ErrorKind::NotFound, "", "container " + id + " does not exist", ENOENT);
     throw_errno("open state dir " + d.path_);
   }
   if (lock) lock_dir(d.fd_.get(), id);
@@ -248,7 +265,7 @@ bool Dir::has_record() const { return ::faccessat(fd_.get(), kStateFile, F_OK, A
 Record Dir::load() const {
   Fd f(::openat(fd_.get(), kStateFile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!f) {
-    if (errno == ENOENT) throw NotExist("container does not exist", ENOENT);
+    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "", "container " + id_ + " does not exist", ENOENT);
     throw_errno("open " + path_ + "/state.json");
   }
   std::string s;

@@ -42,10 +42,11 @@ load helpers
   [ "$(cat /sys/fs/cgroup/freezer$cg/freezer.state)" = FROZEN ]  # not ours to thaw
   echo THAWED > /sys/fs/cgroup/freezer$cg/freezer.state
   # a process of someone else's in the cgroup: the container runs, with runc's warning
-  sleep 100 &
+  # (neither sleep keeps the output pipe of bats or of `run` open: no waiting on them)
+  sleep 100 </dev/null >/dev/null 2>&1 &
   KILL_PIDS=$!
   for l in /sys/fs/cgroup/*/; do [ -d "$l$cg" ] && echo $KILL_PIDS > "$l$cg/cgroup.procs"; done
-  args sleep 100
+  args sh -c 'exec sleep 100 </dev/null >/dev/null 2>&1'
   run ocirt run -d --bundle "$BUNDLE" "$ID"
   [ "$status" -eq 0 ]
   [[ "$output" == *"container's cgroup is not empty: 1 process(es) found"* ]]

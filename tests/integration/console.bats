@@ -45,7 +45,7 @@ start_receiver() {
   cfg '.process.terminal = true'
   args true
   run ocirt create --bundle "$BUNDLE" "$ID"
-  [[ "$output" == *"process.terminal: cannot allocate a terminal without --console-socket"* ]]
+  [[ "$output" == *"--console-socket: required for process.terminal"* ]]
   run ocirt create --console-socket /nonexistent/sock --bundle "$BUNDLE" "$ID"
   [ "$status" -ne 0 ]
   [[ "$output" == *"--console-socket: connect /nonexistent/sock: No such file or directory"* ]]
@@ -88,7 +88,7 @@ start_receiver() {
   [[ "$output" == *"/dev/pts/"* ]]
   [[ "$output" == *"got:xyz"* ]]
   run ocirt exec -t -d "$ID" true
-  [[ "$output" == *"a detached exec needs --console-socket"* ]]
+  [[ "$output" == *"--console-socket: required for a detached exec with a terminal"* ]]
   ocirt delete --force "$ID"
   no_leftovers
 }

@@ -22,7 +22,7 @@ TEST_CASE("state.json round trip keeps what cleanup needs") {
   ocirt::state::Record r;
   r.oci_version = "1.2.0";
   r.id = "x";
-  r.status = "created";
+  r.status = ocirt::state::Status::Created;
   r.pid = 42;
   r.start_time = 123456789012ULL;
   r.bundle = "/b";
@@ -41,6 +41,7 @@ TEST_CASE("state.json round trip keeps what cleanup needs") {
   CHECK(back.poststop[0].args == std::vector<std::string>{"true", "a"});
   CHECK(back.poststop[0].timeout == 5);
   CHECK(!back.has_process);
+  CHECK(back.status == ocirt::state::Status::Created);
   CHECK_THROWS(ocirt::state::from_json("{"));
 }
 
@@ -48,10 +49,10 @@ TEST_CASE("state output: pid 0 once stopped, annotations only when present") {
   ocirt::state::Record r;
   r.id = "x";
   r.pid = 42;
-  auto running = ocirt::state::state_json(r, "running", false);
+  auto running = ocirt::state::state_json(r, ocirt::state::Status::Running, false);
   CHECK(running.find("\"pid\":42") != std::string::npos);
   CHECK(running.find("annotations") == std::string::npos);
-  CHECK(ocirt::state::state_json(r, "stopped", false).find("\"pid\":0") != std::string::npos);
+  CHECK(ocirt::state::state_json(r, ocirt::state::Status::Stopped, false).find("\"pid\":0") != std::string::npos);
 }
 
 TEST_CASE("signal names and numbers") {

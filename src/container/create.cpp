@@ -1,0 +1,266 @@
+// create (and the creating half of run): the bundle read and checked, the state slot taken and
+// recorded before anything is made, the cgroup made and configured, the init spawned and
+// recorded. Any failure removes what was made.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include <spdlog/spdlog.h>
+
+#include "ocirt/cgroups.hpp"
+#include "ocirt/container.hpp"
+#include "ocirt/error.hpp"
+#include "ocirt/hooks.hpp"
+#include "src/container/internal.hpp"
+#include "src/linux/attributes.hpp"
+#include "src/linux/console.hpp"
+#include "src/linux/process.hpp"
+#include "src/linux/seccomp.hpp"
+#include "src/linux/util.hpp"
+#include "src/spec/mount_options.hpp"
+
+namespace ocirt::container {
+namespace {
+
+// field: the config's root.path, or nullptr for the bundle (an option)
+std::string absolute_path(const std::string& p, const char* field) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) {
+    int e = errno;
+    if (field) throw Error(ErrorKind::Invalid, field, p + ": " + strerror(e), e);
+    throw Error(ErrorKind::Invalid, "", "bundle " + p + ": " + strerror(e), e);
+  }
+  return buf;
+}
+
+struct Prepared {
+  spec::Config cfg;
+  std::string text;  // config.json as read: kept in the state dir for exec and update
+  std::string bundle, rootfs;
+  bool has_process = true;
+};
+
+Prepared prepare(const CreateOptions& o, bool hold_console) {
+  Prepared p;
+  p.bundle = absolute_path(o.bundle, nullptr);
+  try {
+    p.text = sys::read_file(p.bundle + "/config.json");
+    p.cfg = spec::load(p.text);
+  } catch (Error& e) {
+    e.prefix("config.json");
+    throw;
+  }
+  const std::string& root = p.cfg.root->path;
+  p.rootfs = absolute_path(root[0] == '/' ? root : p.bundle + "/" + root, "root.path");
+  struct stat st;
+  if (::stat(p.rootfs.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Invalid, "root.path", p.rootfs + " is not a directory", ENOTDIR);
+  if (!p.cfg.process) {
+    // Allowed by the spec at create; the init sets everything up and start refuses.
+    p.has_process = false;
+    p.cfg.process.emplace();
+    p.cfg.process->cwd = "/";
+  }
+  for (size_t i = 0; i < p.cfg.mounts.size(); ++i) {  // filesystem data a bind mount ignores
+    const auto& m = p.cfg.mounts[i];
+    spec::MountOptions opts = spec::parse_mount_options(m.options);
+    if (m.type != "bind" && !opts.bind) continue;
+    for (size_t j : opts.unknown)
+      spdlog::warn("mounts[{}].options[{}]: \"{}\" is filesystem data, which a bind mount ignores", i, j, m.options[j]);
+  }
+  if (p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
+    throw Error(ErrorKind::Invalid, "console_socket", "required for process.terminal (or set terminal to false)", EINVAL);
+  if (!o.console_socket.empty() && !p.cfg.process->terminal)
+    throw Error(ErrorKind::Invalid, "console_socket", "given, but process.terminal is false", EINVAL);
+  return p;
+}
+
+// The state's "owner": the host's /etc/passwd name of our euid, else the number. Read directly
+// (as runc's user.LookupUid does): the binary is static, and glibc's NSS would dlopen modules.
+std::string owner_name() {
+  const std::string uid = std::to_string(::geteuid());
+  std::string passwd;
+  try {
+    if (!sys::try_read_file("/etc/passwd", passwd)) return uid;
+  } catch (const Error&) {
+    return uid;
+  }
+  for (size_t at = 0; at < passwd.size();) {
+    size_t end = passwd.find('\n', at);
+    if (end == std::string::npos) end = passwd.size();
+    std::string_view line(passwd.data() + at, end - at);  // name:x:uid:gid:...
+    size_t c1 = line.find(':'), c2 = c1 == line.npos ? line.npos : line.find(':', c1 + 1);
+    size_t c3 = c2 == line.npos ? line.npos : line.find(':', c2 + 1);
+    if (c3 != line.npos && c1 > 0 && line.substr(c2 + 1, c3 - c2 - 1) == uid) return std::string(line.substr(0, c1));
+    at = end + 1;
+  }
+  return uid;
+}
+
+// A leaf that is there already (the caller made it): a frozen one would stop our init before it
+// could answer (create must never wait on a child that cannot run), and processes in it are
+// worth a warning (runc's words, both). Fresh leaves cost nothing here.
+void check_existing_leaves(const cgroups::Plan& plan) {
+  std::vector<std::string> existing;
+  for (auto& leaf : plan.leaves)
+    if (std::find(plan.to_create.begin(), plan.to_create.end(), leaf) == plan.to_create.end()) existing.push_back(leaf);
+  if (existing.empty()) return;
+  cgroups::Manager m(existing);
+  if (m.can_freeze() && m.frozen()) throw Error(ErrorKind::State, "", "container's cgroup unexpectedly frozen", EBUSY);
+  size_t n = 0;
+  for (auto& leaf : existing) n = std::max(n, cgroups::Manager({leaf}).pids().size());
+  if (n) spdlog::warn("container's cgroup is not empty: {} process(es) found", n);
+}
+
+}  // namespace
+
+Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
+  Prepared p = prepare(o, hold_console);
+  const spec::Config& cfg = p.cfg;  // (NOTIFY_SOCKET adds a mount and an env entry to p.cfg)
+  state::Dir dir = state::Dir::claim(o.root, o.id);
+  state::Record rec;
+  rec.oci_version = cfg.oci_version;
+  rec.id = o.id;
+  rec.status = state::Status::Creating;
+  rec.bundle = p.bundle;
+  rec.rootfs = p.rootfs;
+  rec.created = sys::now_rfc3339();
+  rec.owner = owner_name();
+  rec.boot_id = sys::boot_id();
+  rec.annotations = cfg.annotations;
+  rec.has_process = p.has_process;
+  {
+    const spec::Namespace* pidns = cfg.find_namespace("pid");
+    rec.private_pidns = pidns && pidns->path.empty();
+  }
+  if (cfg.hooks) {
+    rec.poststart = cfg.hooks->poststart;
+    rec.poststop = cfg.hooks->poststop;
+  }
+  cgroups::Plan plan = cgroups::plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
+  rec.cgroup_leaves = plan.leaves;
+  rec.cgroup_created = plan.to_create;
+  if (!o.notify_socket.empty()) {
+    // sd_notify through the container (runc's way): <state>/notify, where start binds the socket,
+    // is bound read-only at /run/notify, and the process is told where it is
+    if (::mkdirat(dir.fd(), "notify", 0755) < 0) throw_errno("NOTIFY_SOCKET: create " + dir.path() + "/notify");
+    p.cfg.mounts.push_back({"/run/notify", "bind", dir.path() + "/notify", {"bind", "nosuid", "noexec", "nodev", "ro"}, {}, {}});
+    p.cfg.process->env.push_back("NOTIFY_SOCKET=/run/notify/notify.sock");
+  }
+  dir.save_config(p.text);
+  dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
+  spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
+                cgroups::layout_name(cgroups::System::get().layout));
+  check_existing_leaves(plan);
+  try {
+    cgroups::Manager::create(plan);
+    cgroups::Manager cgm(plan.leaves);
+    rec.cgroup_freeze_file = cgm.freeze_file();
+    {
+      static const spec::Resources no_resources;
+      const spec::Resources& res = cfg.linux && cfg.linux->resources ? *cfg.linux->resources : no_resources;
+      for (auto& w : cgm.apply(res, true)) spdlog::warn("{}", w);
+    }
+    Fd fifo;
+    if (with_fifo) {
+      // 0622 whatever the umask: the container process may write it after dropping root
+      if (::mkfifoat(dir.fd(), state::kExecFifo, 0622) < 0 || ::fchmodat(dir.fd(), state::kExecFifo, 0622, 0) < 0)
+        throw_errno("create exec fifo");
+      fifo.reset(::openat(dir.fd(), state::kExecFifo, O_PATH | O_CLOEXEC));
+      if (!fifo) throw_errno("open exec fifo");
+    }
+    Fd cgfd = cgroup_fd_for(plan.leaves);
+    linux_::InitContext ctx;
+    ctx.cfg = &cfg;
+    ctx.id = o.id;
+    ctx.bundle = p.bundle;
+    ctx.rootfs = p.rootfs;
+    ctx.fifo_fd = fifo.get();
+    ctx.no_pivot = o.no_pivot;
+    ctx.no_new_keyring = o.no_new_keyring;
+    ctx.preserve_fds = o.preserve_fds;
+    ctx.cgroup = &plan;
+    std::optional<linux_::SeccompFilter> filter;
+    if (cfg.linux && cfg.linux->seccomp) {
+      filter.emplace(*cfg.linux->seccomp, o.root + "/.seccomp-cache");
+      spdlog::debug("create {}: seccomp filter of {} instructions{}", o.id, filter->size(),
+                    filter->from_cache() ? " from the cache" : " compiled");
+      ctx.seccomp = &*filter;
+    }
+    ctx.console = cfg.process->terminal;
+    ctx.lsm = linux_::host_lsm(*cfg.process, cfg.linux ? cfg.linux->mount_label : std::string());
+    Fd held;
+    linux_::SpawnHooks sh;
+    if (!cgfd) sh.on_clone = [&](pid_t pid) { cgm.add_process(pid); };
+    sh.run_hooks = [&](pid_t pid) {
+      state::Record r = rec;
+      r.pid = pid;
+      std::string st = state::state_json(r, state::Status::Creating, false);
+      if (cfg.hooks) {
+        hooks::run(cfg.hooks->prestart, st, "prestart", p.bundle);
+        hooks::run(cfg.hooks->create_runtime, st, "createRuntime", p.bundle);
+      }
+    };
+    sh.console = [&](const std::string& name, int master) { take_console(o.console_socket, held, name, master); };
+    sh.seccomp_listener = [&](pid_t pid, int fd) {
+      state::Record r = rec;
+      r.pid = pid;
+      send_seccomp_listener(*cfg.linux->seccomp, state::state_json(r, state::Status::Creating, false), pid, fd);
+    };
+    linux_::Child init = linux_::spawn(ctx, cgfd.get(), sh);
+    spdlog::debug("create {}: init pid {} is set up, waiting for start", o.id, init.pid);
+    char c;
+    rec.pid = init.pid;
+    rec.status = state::Status::Created;
+    if (!sys::proc_stat(init.pid, rec.start_time, c) || c == 'Z')
+      throw Error(ErrorKind::Failed, "", "container init exited before it was recorded", ECHILD);
+    dir.save(rec);
+    if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(init.pid), 0644);
+    if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "standard", init.pidfd.get());
+    return Created{std::move(dir), std::move(rec), std::move(init), std::move(held)};
+  } catch (...) {  // ~Child has killed the init
+    try {
+      cgroups::Manager::destroy(rec.cgroup_leaves, rec.cgroup_created, !rec.private_pidns);
+    } catch (const Error& e) {
+      spdlog::warn("cleanup after failed create: {}", e.what());
+    }
+    throw;  // ~Dir removes the state dir
+  }
+}
+
+void abandon(Created& c) {
+  { linux_::Child gone = std::move(c.init); }  // killed and reaped
+  try {
+    cgroups::Manager::destroy(c.rec.cgroup_leaves, c.rec.cgroup_created, !c.rec.private_pidns);
+  } catch (const Error& e) {
+    spdlog::warn("cleanup after failed create: {}", e.what());
+  }
+}
+
+void ack(Created& c) {
+  try {
+    linux_::sync_ack(c.init);
+  } catch (...) {
+    abandon(c);
+    throw;
+  }
+  c.dir.commit();
+}
+
+}  // namespace ocirt::container
+
+namespace ocirt {
+
+void create(const CreateOptions& o) {
+  container::Created c = container::create_init(o, true, false);
+  container::ack(c);
+  c.init.release();  // the caller's subreaper (or init) parents it from here
+}
+
+}  // namespace ocirt
