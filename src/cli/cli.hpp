@@ -11,6 +11,7 @@
 #include <cxxopts.hpp>
 
 #include "ocirt/container.hpp"
+#include "ocirt/error.hpp"
 
 namespace ocirt::cli {
 
@@ -77,6 +78,8 @@ class SignalsHeld {
 // stdio, raw mode, resizes; with an sd_notify socket: relays READY). Its exit status, or 128+N.
 int wait_forwarding(Process& proc, const SignalsHeld& held);
 
+// A library error in runc's words, with our flags for the options it names.
+std::string error_words(const Error& e);
 // A library error (or any other exception) in runc's words, logged; returns the exit code.
 int report_failure(const std::exception& e, const std::string& command, const Global& g);
 

@@ -30,7 +30,9 @@ const OptionWords kOptions[] = {
     {"ignore_paused", "", " (use --ignore-paused to override)"},
 };
 
-std::string words(const Error& e) {
+}  // namespace
+
+std::string error_words(const Error& e) {
   switch (e.kind()) {
     case ErrorKind::NotFound: return "container does not exist";
     case ErrorKind::Exists: return e.message();
@@ -44,11 +46,9 @@ std::string words(const Error& e) {
   return e.what();
 }
 
-}  // namespace
-
 int report_failure(const std::exception& ex, const std::string& command, const Global& g) {
   const auto* e = dynamic_cast<const Error*>(&ex);
-  std::string msg = e ? words(*e) : ex.what();
+  std::string msg = e ? error_words(*e) : ex.what();
   if (command == "create" || command == "run") msg = command + " failed: " + msg;
   spdlog::error("{}", msg);
   if (!g.log.empty()) {
