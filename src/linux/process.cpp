@@ -65,16 +65,24 @@ int ForClone::leave() {
 
 Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::function<void(int)>& child_main,
                   const char* what) {
-  // Until it is set up the child holds host things (our root and cwd, the caller's fds) while
-  // others may already see it (a pod sibling in its pid namespace, `exec`): it is non-dumpable,
-  // inherited from us at clone, so /proc/PID/{fd,root,cwd} are closed to them. Its exec makes
-  // the container's process dumpable again.
-  if (::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("prctl(PR_SET_DUMPABLE)");
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
     int e = errno;
     ns.leave();
     throw_errno("sync socketpair", e);
+  }
+  // Until it is set up the child holds host things (our root and cwd, the caller's fds) while
+  // others may already see it (a pod sibling in its pid namespace, `exec`): it is non-dumpable
+  // from its first instruction, inherited from us at clone, so /proc/PID/{fd,root,cwd} are
+  // closed to them. Its exec makes the container's process dumpable again. Ours is the caller's
+  // to keep: given back right after the clone.
+  const int dumpable = ::prctl(PR_GET_DUMPABLE);
+  if (dumpable != 0 && ::prctl(PR_SET_DUMPABLE, 0) < 0) {
+    int e = errno;
+    ::close(sp[0]);
+    ::close(sp[1]);
+    ns.leave();
+    throw_errno("prctl(PR_SET_DUMPABLE)", e);
   }
   Child c;
   c.sync.reset(sp[0]);
@@ -93,6 +101,7 @@ Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::functi
     child_main(theirs.get());
     ::_exit(1);  // child_main never returns
   }
+  if (dumpable > 0) ::prctl(PR_SET_DUMPABLE, dumpable);
   theirs.reset();
   // back in our own pid/time namespaces for whatever we start next (hooks, the next container)
   const int back = ns.leave();

@@ -1,4 +1,6 @@
 // config.json (schema-validated DOM) -> typed model.
+#include <cctype>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -231,9 +233,23 @@ rapidjson::Document parse_dom(const std::string& text, const char* what) {
   return doc;
 }
 
-}  // namespace
+// Every message of the schema and semantic checks begins with the JSON path of the field it is
+// about ("linux.namespaces[2].type: unknown namespace \"foo\""): what leaves load() carries
+// that path as its field and the kind Invalid, whatever errno the check chose (a field this
+// build cannot honour, ENOTSUP, is still the config's to change).
+[[noreturn]] void invalid_config(const Error& e) {
+  const std::string m = e.what();
+  const size_t colon = m.find(": ");
+  bool path = colon != std::string::npos && colon > 0;
+  for (size_t i = 0; path && i < colon; ++i) {
+    const char c = m[i];
+    path = isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '[' || c == ']' || c == '-';
+  }
+  if (path) throw Error(ErrorKind::Invalid, m.substr(0, colon), m.substr(colon + 2), e.err());
+  throw Error(ErrorKind::Invalid, "", m, e.err());
+}
 
-Config load(const std::string& text) {
+Config parse_config(const std::string& text) {
   rapidjson::Document doc = parse_dom(text, "config.json");
   validate_schema(doc);  // the same DOM: one parse per config
   Config cfg;
@@ -262,6 +278,16 @@ Config load(const std::string& text) {
   return cfg;
 }
 
+}  // namespace
+
+Config load(const std::string& text) {
+  try {
+    return parse_config(text);
+  } catch (const Error& e) {
+    invalid_config(e);
+  }
+}
+
 Config load_file(const std::string& path) {
   // plain read(2): no iostreams (and their locale set-up) on the create path
   return load(sys::read_file(path));
@@ -273,7 +299,7 @@ Process load_process(const std::string& text) {
   return parse_process(doc);
 }
 
-Resources load_resources(const std::string& text) {
+Resources load_resources(const std::string& text) try {
   rapidjson::Document doc = parse_dom(text, "resources");
   if (!doc.IsObject()) throw Error("resources: not a JSON object", EINVAL);
   // validated as the linux.resources of a config: errors carry that path
@@ -285,6 +311,8 @@ Resources load_resources(const std::string& text) {
   wrap.AddMember("linux", linux_, a);
   validate_schema(wrap);
   return parse_resources(doc);
+} catch (const Error& e) {
+  invalid_config(e);
 }
 
 }  // namespace ocirt::spec

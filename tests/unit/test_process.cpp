@@ -136,3 +136,33 @@ TEST_CASE("status names: every status survives state.json; an unknown one is ref
   text.replace(at, 10, "\"sleeping\"");
   CHECK_THROWS_AS(ocirt::state::from_json(text), Error);
 }
+
+TEST_CASE("config errors are Invalid and carry the JSON path as their field") {
+  const std::string base = R"({"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"]},)";
+  struct Case {
+    const char* tail;
+    const char* field;
+  } cases[] = {
+      {R"("linux":{"namespaces":[{"type":"foo"}]}})", "linux.namespaces[0].type"},
+      {R"("mounts":[{"destination":"/x","type":"bind","source":"/y","options":["bogus"]}],"linux":{"namespaces":[{"type":"mount"}]}})",
+       "mounts[0].options[0]"},
+      {R"("hostname":"h"})", "hostname"},
+  };
+  for (auto& c : cases) {
+    INFO(c.tail);
+    try {
+      ocirt::spec::load(base + c.tail);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::Invalid);
+      CHECK(e.field() == c.field);
+    }
+  }
+  try {
+    ocirt::spec::load("{");
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Invalid);
+    CHECK(e.field() == "config.json");
+  }
+}
