@@ -17,7 +17,8 @@
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/in_root.hpp"
 #include "src/spec/mount_options.hpp"
 
 namespace ocirt::linux_ {

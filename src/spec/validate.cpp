@@ -14,6 +14,7 @@
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
+#include "src/common/path.hpp"
 #include "src/spec/mount_options.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/seccomp.hpp"
@@ -208,16 +209,7 @@ std::string describe(const rapidjson::Document& schema_doc, const rapidjson::Doc
 
 bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
 
-bool has_dotdot(std::string_view p) {
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (p.substr(i, j - i) == "..") return true;
-    i = j + 1;
-  }
-  return false;
-}
+using path::has_dotdot;
 
 // Capability names are not refused here: a name libcap-ng or the kernel does not know is left
 // out with a warning when the process is set up (runc's rule; podman's lists can name

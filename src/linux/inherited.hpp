@@ -1,0 +1,15 @@
+// What a process inherits from us across execve: signal dispositions, the signal mask, open
+// file descriptors. Cleared here before the container's process runs.
+#pragma once
+
+#include <vector>
+
+namespace ocirt::sys {
+
+// Every signal's disposition to SIG_DFL and an empty mask: what a process gets from us at exec
+// (an ignored signal survives execve; SIGPIPE ignored in a container breaks pipelines).
+void reset_signals();
+// Close every fd >= 3 except those in `keep` (sorted or not).
+void close_fds_except(std::vector<int> keep);
+
+}  // namespace ocirt::sys
