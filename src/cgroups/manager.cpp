@@ -265,6 +265,8 @@ const char* layout_name(Layout l) {
 Plan plan(const System& host, const std::string& cgroups_path, const std::string& id,
           const std::function<bool(const std::string&)>& exists) {
   Plan p;
+  if (path::has_dotdot(cgroups_path))  // named as the config has it (validation says the same)
+    throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" must not contain \"..\"", EINVAL);
   for (auto& h : host.hierarchies) {
     std::string rel;
     if (cgroups_path.empty()) {

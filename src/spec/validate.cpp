@@ -15,8 +15,8 @@
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
 #include "src/common/path.hpp"
-#include "src/spec/mount_options.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/mount_plan.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/spec/rlimits.hpp"
 
@@ -292,30 +292,8 @@ void validate_semantics(const Config& c) {
   if (!c.root) throw Error("root: required on Linux", EINVAL);
   // process is optional at create (required by start, which then refuses)
   if (c.process) validate_process(*c.process);
-  for (size_t i = 0; i < c.mounts.size(); ++i) {
-    const Mount& m = c.mounts[i];
-    std::string where = "mounts[" + std::to_string(i) + "]";
-    if (has_dotdot(m.destination))
-      throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
-    const MountOptions opts = parse_mount_options(m.options);
-    const bool idmap_opt = opts.idmap, bind = m.type == "bind" || opts.bind;
-    // Fail closed: a bind mount takes no filesystem data, so a flag we do not know would be
-    // dropped (a dropped "rro" is a writable host directory). KEY=VALUE options are filesystem
-    // data ("mode=755"), never a mount flag: ignored on a bind, with a warning (create).
-    if (bind)
-      for (size_t j : opts.unknown)
-        if (m.options[j].find('=') == std::string::npos)
-          throw Error(where + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
-    if (opts.tmpcopyup && m.type != "tmpfs")
-      throw Error(where + ".options: tmpcopyup is for tmpfs mounts only", EINVAL);
-    bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
-    if (mapped && (m.uid_mappings.empty() || m.gid_mappings.empty()))
-      throw Error(where + ".uidMappings: an idmapped mount needs both uidMappings and gidMappings", EINVAL);
-    if ((mapped || idmap_opt) && !bind)
-      throw Error(where + ": idmapped mounts are supported for bind mounts only", ENOTSUP);
-    if (idmap_opt && !mapped && !c.find_namespace("user"))
-      throw Error(where + ".options: idmap without uidMappings needs a user namespace in linux.namespaces", EINVAL);
-  }
+  // the mount rules live with the mount planner, which applies them again when it plans
+  for (size_t i = 0; i < c.mounts.size(); ++i) linux_::check_mount(c, i);
   if (c.hooks) {
     auto check = [](const std::vector<Hook>& v, const char* name) {
       for (size_t i = 0; i < v.size(); ++i)
