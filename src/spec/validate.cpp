@@ -9,7 +9,6 @@
 #include <cap-ng.h>
 
 #include <set>
-#include <unordered_map>
 #include <string_view>
 
 #include "ocirt/error.hpp"
@@ -18,6 +17,7 @@
 #include "src/linux/attributes.hpp"
 #include "src/linux/mount_plan.hpp"
 #include "src/linux/seccomp.hpp"
+#include "src/spec/schema_prune.hpp"
 #include "src/spec/rlimits.hpp"
 
 namespace ocirt::schemas {
@@ -61,124 +61,6 @@ const char* type_name(const rapidjson::Value& v) {
     default: return v.IsInt64() || v.IsUint64() ? "integer" : "number";
   }
 }
-
-// RapidJSON compiles every object of a schema document up front, and finds each one again by a
-// linear search of the ones made so far: quadratic in the schema's size, and most of the cost
-// of loading a config. So the schema is first cut down to what this instance can reach; the
-// validator then sees exactly the subschemas it would have consulted anyway:
-// - a "properties" entry is dropped when no instance object validated at that node has the key
-//   (a key that is required stays checked: RapidJSON takes required names on their own);
-// - a definition is dropped when nothing left refers to it.
-// A node never reached with an object instance keeps all its properties (a type error there is
-// reported as before). The schema uses only the keywords handled here; with any other $ref
-// form than "#/definitions/NAME" nothing is cut.
-class Pruner {
- public:
-  explicit Pruner(rapidjson::Document& schema) : schema_(schema) {
-    auto d = schema.FindMember("definitions");
-    if (d != schema.MemberEnd() && d->value.IsObject()) defs_ = &d->value;
-  }
-
-  bool prune_for(const rapidjson::Value& instance) {
-    walk(schema_, instance, 0);
-    if (!ok_) return false;
-    cut(schema_);
-    if (defs_) {
-      std::set<std::string> used;
-      for (auto& m : schema_.GetObject())
-        if (&m.value != defs_) refs(m.value, used);
-      for (auto it = defs_->MemberBegin(); it != defs_->MemberEnd();)
-        if (used.count(std::string(it->name.GetString(), it->name.GetStringLength()))) ++it;
-        else it = defs_->EraseMember(it);
-    }
-    return true;
-  }
-
- private:
-  const rapidjson::Value* resolve(const rapidjson::Value& ref) {
-    static constexpr std::string_view kPrefix = "#/definitions/";
-    std::string_view r(ref.GetString(), ref.GetStringLength());
-    if (!defs_ || r.substr(0, kPrefix.size()) != kPrefix) return nullptr;
-    auto d = defs_->FindMember(rapidjson::StringRef(r.data() + kPrefix.size(), r.size() - kPrefix.size()));
-    return d == defs_->MemberEnd() ? nullptr : &d->value;
-  }
-
-  void walk(const rapidjson::Value& node, const rapidjson::Value& inst, int depth) {
-    if (!node.IsObject() || !ok_) return;
-    if (depth > 64) {
-      ok_ = false;
-      return;
-    }
-    auto ref = node.FindMember("$ref");
-    if (ref != node.MemberEnd()) {
-      const rapidjson::Value* d = ref->value.IsString() ? resolve(ref->value) : nullptr;
-      if (!d) {
-        ok_ = false;
-        return;
-      }
-      walk(*d, inst, depth + 1);
-    }
-    if (inst.IsObject()) {
-      auto& keys = seen_[&node];
-      auto props = node.FindMember("properties");
-      auto extra = node.FindMember("additionalProperties");
-      for (auto& m : inst.GetObject()) {
-        keys.insert(std::string(m.name.GetString(), m.name.GetStringLength()));
-        if (props != node.MemberEnd() && props->value.IsObject()) {
-          auto p = props->value.FindMember(m.name);
-          if (p != props->value.MemberEnd()) {
-            walk(p->value, m.value, depth + 1);
-            continue;
-          }
-        }
-        if (extra != node.MemberEnd()) walk(extra->value, m.value, depth + 1);
-      }
-    } else if (inst.IsArray()) {
-      auto items = node.FindMember("items");
-      if (items != node.MemberEnd())
-        for (auto& e : inst.GetArray()) walk(items->value, e, depth + 1);
-    }
-  }
-
-  // Children first: a node's "properties" are cut only after everything below them, so the
-  // addresses recorded by walk() stay valid while they are still needed.
-  void cut(rapidjson::Value& node) {
-    if (node.IsArray()) {
-      for (auto& e : node.GetArray()) cut(e);
-      return;
-    }
-    if (!node.IsObject()) return;
-    for (auto& m : node.GetObject()) cut(m.value);
-    auto props = node.FindMember("properties");
-    auto seen = seen_.find(&node);
-    if (props == node.MemberEnd() || !props->value.IsObject() || seen == seen_.end()) return;
-    for (auto it = props->value.MemberBegin(); it != props->value.MemberEnd();)
-      if (seen->second.count(std::string(it->name.GetString(), it->name.GetStringLength()))) ++it;
-      else it = props->value.EraseMember(it);
-  }
-
-  void refs(const rapidjson::Value& node, std::set<std::string>& used) {
-    if (node.IsArray()) {
-      for (auto& e : node.GetArray()) refs(e, used);
-    } else if (node.IsObject()) {
-      for (auto& m : node.GetObject()) {
-        if (m.name == "$ref" && m.value.IsString()) {
-          if (const rapidjson::Value* d = resolve(m.value)) {
-            std::string name(m.value.GetString() + 14, m.value.GetStringLength() - 14);  // after "#/definitions/"
-            if (used.insert(name).second) refs(*d, used);
-          }
-        } else {
-          refs(m.value, used);
-        }
-      }
-    }
-  }
-
-  rapidjson::Document& schema_;
-  rapidjson::Value* defs_ = nullptr;
-  std::unordered_map<const rapidjson::Value*, std::set<std::string>> seen_;
-  bool ok_ = true;
-};
 
 // Turn the validator's (schema pointer, keyword, document pointer) into a sentence.
 template <class Pointer>
@@ -246,7 +128,7 @@ void validate_schema(const rapidjson::Document& doc) {
   rapidjson::Document schema_doc;
   schema_doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
   if (schema_doc.HasParseError()) throw Error("internal: embedded config schema is not valid JSON");
-  if (!Pruner(schema_doc).prune_for(doc)) {  // cannot happen with our schema; validate against all of it
+  if (!prune_schema(schema_doc, doc)) {  // cannot happen with our schema; validate against all of it
     schema_doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
   }
   rapidjson::SchemaDocument schema(schema_doc);
