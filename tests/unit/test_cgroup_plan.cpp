@@ -213,6 +213,11 @@ TEST_CASE("device rules: transitions write only what differs, allows before deni
   REQUIRE(w.size() == 2);
   CHECK(w[0] == std::pair<std::string, std::string>{"devices.allow", "a"});
   CHECK(w[1] == std::pair<std::string, std::string>{"devices.deny", "c 10:229 rwm"});
+  // allow-all to allow-all: its list shows no exceptions, so nothing can be diffed: reset too
+  w = device_transition(parse_device_list("a *:* rwm\n"), open);
+  REQUIRE(w.size() == 2);
+  CHECK(w[0] == std::pair<std::string, std::string>{"devices.allow", "a"});
+  CHECK(w[1] == std::pair<std::string, std::string>{"devices.deny", "c 10:229 rwm"});
   // from allow-all to deny-all with exceptions: "a" denied first, every exception allowed
   w = device_transition(open, cur);
   REQUIRE(w.size() == 3);
