@@ -5,13 +5,10 @@ namespace ocirt::path {
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(sep, i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
+  each_piece(s, sep, [&](std::string_view p) {
+    out.push_back(p);
+    return false;
+  });
   return out;
 }
 
@@ -22,9 +19,7 @@ std::vector<std::string_view> components(std::string_view p) {
 }
 
 bool has_dotdot(std::string_view p) {
-  for (std::string_view c : split(p, '/'))
-    if (c == "..") return true;
-  return false;
+  return each_piece(p, '/', [](std::string_view c) { return c == ".."; });
 }
 
 std::string join(const std::vector<std::string_view>& parts) {

@@ -10,6 +10,18 @@
 
 namespace ocirt::path {
 
+// f(piece) for each non-empty piece of s between separators, in order, until f returns true;
+// true if one did. Allocates nothing: the one splitter the functions below are made of.
+template <class F>
+bool each_piece(std::string_view s, char sep, F&& f) {
+  for (size_t i = 0; i < s.size();) {
+    size_t j = s.find(sep, i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i && f(s.substr(i, j - i))) return true;
+    i = j + 1;
+  }
+  return false;
+}
 // The non-empty pieces of s between separators, in order, as views into s:
 // split("/a//b/", '/') == {"a", "b"}; split("cpu,cpuacct", ',') == {"cpu", "cpuacct"}.
 std::vector<std::string_view> split(std::string_view s, char sep);

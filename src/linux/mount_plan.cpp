@@ -55,9 +55,9 @@ CgroupMount plan_cgroup(const spec::Config& cfg, const MountHost& host, const st
 
 spec::MountOptions check_mount(const spec::Config& c, size_t i) {
   const spec::Mount& m = c.mounts[i];
-  std::string where = "mounts[" + std::to_string(i) + "]";
+  auto where = [i] { return "mounts[" + std::to_string(i) + "]"; };  // made only for an error
   if (path::has_dotdot(m.destination))
-    throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
+    throw Error(where() + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
   spec::MountOptions opts = spec::parse_mount_options(m.options);
   const bool idmap_opt = opts.idmap, bind = m.type == "bind" || opts.bind;
   // Fail closed: a bind mount takes no filesystem data, so a flag we do not know would be
@@ -66,14 +66,14 @@ spec::MountOptions check_mount(const spec::Config& c, size_t i) {
   if (bind)
     for (size_t j : opts.unknown)
       if (m.options[j].find('=') == std::string::npos)
-        throw Error(where + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
-  if (opts.tmpcopyup && m.type != "tmpfs") throw Error(where + ".options: tmpcopyup is for tmpfs mounts only", EINVAL);
+        throw Error(where() + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
+  if (opts.tmpcopyup && m.type != "tmpfs") throw Error(where() + ".options: tmpcopyup is for tmpfs mounts only", EINVAL);
   bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
   if (mapped && (m.uid_mappings.empty() || m.gid_mappings.empty()))
-    throw Error(where + ".uidMappings: an idmapped mount needs both uidMappings and gidMappings", EINVAL);
-  if ((mapped || idmap_opt) && !bind) throw Error(where + ": idmapped mounts are supported for bind mounts only", ENOTSUP);
+    throw Error(where() + ".uidMappings: an idmapped mount needs both uidMappings and gidMappings", EINVAL);
+  if ((mapped || idmap_opt) && !bind) throw Error(where() + ": idmapped mounts are supported for bind mounts only", ENOTSUP);
   if (idmap_opt && !mapped && !c.find_namespace("user"))
-    throw Error(where + ".options: idmap without uidMappings needs a user namespace in linux.namespaces", EINVAL);
+    throw Error(where() + ".options: idmap without uidMappings needs a user namespace in linux.namespaces", EINVAL);
   return opts;
 }
 

@@ -18,9 +18,9 @@
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/mount_plan.hpp"
 #include "src/linux/files.hpp"
 #include "src/linux/in_root.hpp"
+#include "src/linux/mount_plan.hpp"
 #include "src/spec/mount_options.hpp"
 
 namespace ocirt::linux_ {
@@ -387,6 +387,7 @@ void enter_rootfs(const InitContext& ctx) {
 
 void finish_rootfs(const InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
+  if (!ctx.mounts) throw Error("finish the rootfs: no mount plan (prepare_rootfs comes first)", EINVAL);
   Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (cfg.linux) {
     for (auto& path : cfg.linux->readonly_paths) {
