@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,7 +45,12 @@ struct Plan {
 
 // cgroupsPath as runc: absolute below each hierarchy's root; relative below this process's
 // cgroup (v1) or its parent (v2, whose own cgroup has processes and cannot have children with
-// controllers); empty: "/<id>". ".." is refused.
+// controllers); empty: "/<id>". ".." and the root cgroup are refused (linux.cgroupsPath errors).
+// A pure decision: the host is `host` (its hierarchies and this process's own cgroup in each),
+// and `exists` says which directories are there already; the rest is ours (to_create).
+Plan plan(const System& host, const std::string& cgroups_path, const std::string& id,
+          const std::function<bool(const std::string&)>& exists);
+// The same for this host (System::get(), stat).
 Plan plan(const std::string& cgroups_path, const std::string& id);
 
 // Stats in the shape of runc's `events` data (see Manager::stats_json).

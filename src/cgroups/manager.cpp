@@ -13,12 +13,15 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <optional>
 
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/fd.hpp"
 #include "src/cgroups/internal.hpp"
-#include "src/linux/util.hpp"
+#include "src/common/path.hpp"
+#include "src/linux/files.hpp"
 
 namespace ocirt::cgroups {
 namespace detail {
@@ -123,22 +126,17 @@ long fs_type(const std::string& path) {
   return ::statfs(path.c_str(), &s) == 0 ? static_cast<long>(s.f_type) : 0;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
+// Controller lists ("cpu,cpuacct", "cpu io memory") as owned strings.
+std::vector<std::string> words(std::string_view s, char sep) {
   std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t e = s.find(sep, pos);
-    if (e == std::string::npos) e = s.size();
-    if (e > pos) out.push_back(s.substr(pos, e - pos));
-    pos = e + 1;
-  }
+  for (std::string_view w : path::split(s, sep)) out.emplace_back(w);
   return out;
 }
 
 std::vector<std::string> v2_root_controllers(const std::string& mount) {
   std::string s = get(mount, "cgroup.controllers");
   while (!s.empty() && s.back() == '\n') s.pop_back();
-  return split(s, ' ');
+  return words(s, ' ');
 }
 
 System detect() {
@@ -187,19 +185,11 @@ System detect() {
   return sys;
 }
 
+// cgroupsPath below a hierarchy's root: "" for the root; ".." is refused, never resolved.
 std::string normalize(const std::string& p) {
-  std::string out;
-  size_t i = 0;
-  while (i < p.size()) {
-    while (i < p.size() && p[i] == '/') ++i;
-    size_t j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    std::string c = p.substr(i, j - i);
-    if (c == "..") throw Error("linux.cgroupsPath: \"" + p + "\" must not contain \"..\"", EINVAL);
-    if (!c.empty() && c != ".") out += "/" + c;
-    i = j;
-  }
-  return out;
+  std::optional<std::string> out = path::below_root(p);
+  if (!out) throw Error("linux.cgroupsPath: \"" + p + "\" must not contain \"..\"", EINVAL);
+  return std::move(*out);
 }
 
 void copy_if_empty(const std::string& dir, const char* file) {
@@ -227,11 +217,11 @@ void enable_controllers(const Hierarchy& h, const std::string& leaf) {
   std::string rest = leaf.substr(h.mount.size());
   for (size_t i = 1; i <= rest.size(); ++i) {
     if (i != rest.size() && rest[i] != '/') continue;
-    auto words = [](std::string text) {
+    auto list = [](std::string text) {
       for (auto& ch : text) if (ch == '\n') ch = ' ';
-      return split(text, ' ');
+      return words(text, ' ');
     };
-    auto have = words(get(dir, "cgroup.subtree_control")), avail = words(get(dir, "cgroup.controllers"));
+    auto have = list(get(dir, "cgroup.subtree_control")), avail = list(get(dir, "cgroup.controllers"));
     std::string add;
     for (auto& c : want) {
       if (std::find(have.begin(), have.end(), c) != have.end()) continue;
@@ -253,7 +243,7 @@ bool Hierarchy::has(std::string_view c) const {
       if (x == c) return true;
     return false;
   }
-  for (auto& x : split(controllers, ','))
+  for (std::string_view x : path::split(controllers, ','))
     if (x == c) return true;
   return false;
 }
@@ -272,10 +262,12 @@ const char* layout_name(Layout l) {
   }
 }
 
-Plan plan(const std::string& cgroups_path, const std::string& id) {
-  const System& s = System::get();
+Plan plan(const System& host, const std::string& cgroups_path, const std::string& id,
+          const std::function<bool(const std::string&)>& exists) {
   Plan p;
-  for (auto& h : s.hierarchies) {
+  if (path::has_dotdot(cgroups_path))  // named as the config has it (validation says the same)
+    throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" must not contain \"..\"", EINVAL);
+  for (auto& h : host.hierarchies) {
     std::string rel;
     if (cgroups_path.empty()) {
       rel = "/" + id;
@@ -288,16 +280,21 @@ Plan plan(const std::string& cgroups_path, const std::string& id) {
     }
     if (rel.empty()) throw Error("linux.cgroupsPath: \"" + cgroups_path + "\" names the root cgroup", EINVAL);
     if (p.path.empty()) p.path = rel;
-    std::string leaf = h.mount + rel;
-    p.leaves.push_back(leaf);
+    p.leaves.push_back(h.mount + rel);
+    // Ownership: every level from the hierarchy's root down to the leaf that is not there yet
+    // is ours (made by create, removed by destroy), parents first.
     for (size_t i = 1; i <= rel.size(); ++i) {
       if (i == rel.size() || rel[i] == '/') {
         std::string cur = h.mount + rel.substr(0, i);
-        if (!exists(cur)) p.to_create.push_back(cur);
+        if (!exists(cur)) p.to_create.push_back(std::move(cur));
       }
     }
   }
   return p;
+}
+
+Plan plan(const std::string& cgroups_path, const std::string& id) {
+  return plan(System::get(), cgroups_path, id, [](const std::string& dir) { return exists(dir); });
 }
 
 Manager::Manager(std::vector<std::string> leaves) {
@@ -373,7 +370,7 @@ std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& lea
     } catch (const Error&) {
       throw Error("--cgroup: " + path + " is not a sub cgroup path", EINVAL);
     }
-    auto wanted = split(ctrls, ',');
+    auto wanted = words(ctrls, ',');
     for (auto& c : wanted) {
       bool known = false;
       for (auto& leaf : leaves)

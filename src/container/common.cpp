@@ -20,7 +20,10 @@
 #include "src/container/internal.hpp"
 #include "src/linux/console.hpp"
 #include "src/linux/selfprotect.hpp"
-#include "src/linux/util.hpp"
+#include "src/common/strings.hpp"
+#include "src/linux/fd_passing.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/processes.hpp"
 
 namespace ocirt {
 

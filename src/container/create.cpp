@@ -22,7 +22,9 @@
 #include "src/linux/console.hpp"
 #include "src/linux/process.hpp"
 #include "src/linux/seccomp.hpp"
-#include "src/linux/util.hpp"
+#include "src/common/strings.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/processes.hpp"
 #include "src/spec/mount_options.hpp"
 
 namespace ocirt::container {

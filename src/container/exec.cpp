@@ -16,7 +16,7 @@
 #include "src/linux/exec.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
 
 namespace ocirt {
 namespace {

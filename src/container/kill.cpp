@@ -3,7 +3,7 @@
 #include "ocirt/container.hpp"
 #include "ocirt/error.hpp"
 #include "src/container/internal.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/processes.hpp"
 
 namespace ocirt {
 

@@ -15,7 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include "ocirt/error.hpp"
-#include "src/linux/util.hpp"
+#include "ocirt/fd.hpp"
+#include "src/linux/processes.hpp"
 
 namespace ocirt::hooks {
 namespace {

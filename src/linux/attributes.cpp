@@ -13,7 +13,8 @@
 #include <cstring>
 
 #include "ocirt/error.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/procfs.hpp"
 
 namespace ocirt::linux_ {
 namespace {

@@ -11,7 +11,8 @@
 #include <cstring>
 
 #include "ocirt/error.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/fd_passing.hpp"
+#include "src/linux/in_root.hpp"
 
 namespace ocirt::linux_ {
 

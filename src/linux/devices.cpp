@@ -8,7 +8,7 @@
 
 #include "ocirt/error.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/in_root.hpp"
 
 namespace ocirt::linux_ {
 namespace {

@@ -9,9 +9,8 @@
 #include "ocirt/error.hpp"
 #include "src/linux/finalize.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/signals.hpp"
+#include "src/linux/inherited.hpp"
 #include "src/linux/sync.hpp"
-#include "src/linux/util.hpp"
 
 namespace ocirt::linux_ {
 namespace {

@@ -11,9 +11,10 @@
 #include "src/linux/console.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
-#include "src/linux/signals.hpp"
+#include "src/linux/inherited.hpp"
 #include "src/linux/sync.hpp"
-#include "src/linux/util.hpp"
+#include "src/common/strings.hpp"
+#include "src/linux/procfs.hpp"
 
 namespace ocirt::linux_ {
 

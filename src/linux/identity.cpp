@@ -14,7 +14,7 @@
 
 #include "ocirt/error.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
 #include "src/spec/rlimits.hpp"
 
 namespace ocirt::linux_ {

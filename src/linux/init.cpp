@@ -16,10 +16,10 @@
 #include "ocirt/state.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/finalize.hpp"
-#include "src/linux/signals.hpp"
+#include "src/linux/inherited.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/sync.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/procfs.hpp"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1

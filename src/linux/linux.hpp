@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "ocirt/fd.hpp"
 #include "ocirt/spec.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/mount_plan.hpp"
 
 namespace ocirt::linux_ {
 
@@ -34,6 +36,8 @@ struct InitContext {
   const cgroups::Plan* cgroup = nullptr;
   std::vector<int> mount_trees;    // per mount: a detached tree made by the parent (idmapped, or a bind
                                    // opened before the user namespace), or -1
+  std::optional<MountPlan> mounts;  // the parent's plan_mounts(cfg, mount_host(ctx)), made before
+                                    // clone; when absent, prepare_rootfs plans in the init
   SeccompFilter* seccomp = nullptr;  // compiled (or taken from the cache) by the parent
   Lsm lsm;                         // which LSMs the host has (decided by the parent)
 };
@@ -42,11 +46,16 @@ struct InitContext {
 [[noreturn]] void init_main(InitContext& ctx);
 
 // rootfs.cpp (run in the child, in its mount namespace)
-void prepare_rootfs(const InitContext& ctx);      // propagation, rootfs bind, config mounts, /dev
+// The host facts of a mount plan, from what the parent put in ctx (bundle, user namespace,
+// SELinux, the cgroup layout and leaves).
+MountHost mount_host(const InitContext& ctx);
+void prepare_rootfs(InitContext& ctx);            // propagation, rootfs bind, config mounts, /dev
 void enter_rootfs(const InitContext& ctx);        // pivot_root or chroot (--no-pivot)
-void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, readonly root
-// In the parent (host root): the detached bind tree for mount m, attributes set, idmapped with
-// userns_fd when that is not -1.
+void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, readonly root (after prepare_rootfs)
+// In the parent (host root): the detached bind tree for a ParentTree step, attributes set,
+// idmapped with userns_fd when that is not -1.
+Fd prepare_bind_tree(const MountStep& s, int userns_fd);
+// The same from the config's entry (options parsed again): for process.cpp until it plans.
 Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where);
 
 // devices.cpp

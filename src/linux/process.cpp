@@ -18,7 +18,8 @@
 
 #include "ocirt/error.hpp"
 #include "src/linux/sync.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/processes.hpp"
 
 namespace ocirt::linux_ {
 

@@ -1,5 +1,6 @@
-// The container's filesystem: propagation, rootfs bind, the config's mounts (each target
-// resolved inside the rootfs and mounted through its fd), pivot_root, masked and readonly paths.
+// The container's filesystem, done: propagation, rootfs bind, the config's mounts as a
+// MountPlan decided them (mount_plan.cpp; each target resolved inside the rootfs and mounted
+// through its fd), pivot_root, masked and readonly paths.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -17,15 +18,15 @@
 #include "ocirt/error.hpp"
 #include "src/linux/attributes.hpp"
 #include "src/linux/linux.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/in_root.hpp"
+#include "src/linux/mount_plan.hpp"
 #include "src/spec/mount_options.hpp"
 
 namespace ocirt::linux_ {
 namespace {
 
 using MountFlags = spec::MountOptions;
-
-MountFlags parse_options(const std::vector<std::string>& opts) { return spec::parse_mount_options(opts); }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
@@ -54,14 +55,6 @@ void set_attr(int fd, uint64_t set, uint64_t clr, uint64_t propagation, bool rec
     throw_errno(what);
 }
 
-uint64_t propagation_of(unsigned long p) {
-  if (p & MS_SHARED) return MS_SHARED;
-  if (p & MS_SLAVE) return MS_SLAVE;
-  if (p & MS_PRIVATE) return MS_PRIVATE;
-  if (p & MS_UNBINDABLE) return MS_UNBINDABLE;
-  return 0;
-}
-
 // Bind `src_fd` (or path) onto target fd: a detached copy gets its attributes first, then is
 // attached. Nothing is ever mounted on a path string a symlink could redirect.
 void bind_onto(int src_dirfd, const char* src_path, int target_fd, bool recursive, const MountFlags& f,
@@ -71,9 +64,10 @@ void bind_onto(int src_dirfd, const char* src_path, int target_fd, bool recursiv
   Fd tree(::open_tree(src_dirfd, src_path, flags));
   if (!tree) throw_errno(what + ": open_tree");
   uint64_t set = to_attr(f.flags), clr = to_attr(f.clear) & ~uint64_t{MOUNT_ATTR__ATIME};  // rw, suid, exec, ...
+  const uint64_t propagation = f.propagation & ~static_cast<unsigned long>(MS_REC);
   if (set || clr || f.propagation)
-    set_attr(tree.get(), set, clr, propagation_of(f.propagation), false, what + ": set mount attributes");
-  if (f.propagation & MS_REC) set_attr(tree.get(), 0, 0, propagation_of(f.propagation), true, what + ": set propagation");
+    set_attr(tree.get(), set, clr, propagation, false, what + ": set mount attributes");
+  if (f.propagation & MS_REC) set_attr(tree.get(), 0, 0, propagation, true, what + ": set propagation");
   // rro, rnosuid, ...: the whole tree, submounts included, before anyone can see it
   if (f.rec_set || f.rec_clr) set_attr(tree.get(), f.rec_set, f.rec_clr, 0, true, what + ": set recursive mount attributes");
 
@@ -140,155 +134,16 @@ void copy_up(int from, int to, const std::string& what) {
   }
 }
 
-bool is_dir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-// /sys/fs/cgroup inside the container: cgroup2 on pure v2 (with a cgroup namespace), else a
-// tmpfs with one mount per host hierarchy showing the container's cgroup.
-void mount_cgroup(const InitContext& ctx, int rootfd, const std::string& dest, const MountFlags& f, int target) {
-  const auto& sys = cgroups::System::get();
-  bool cgns = ctx.cfg->has_namespace("cgroup");
-  unsigned long fl = f.flags & ~MS_RDONLY;
-  if (sys.layout == cgroups::Layout::V2) {
-    if (cgns) {
-      if (::mount("cgroup2", fd_path(target).c_str(), "cgroup2", f.flags, nullptr) < 0) throw_errno("mount " + dest);
-    } else {
-      bind_onto(AT_FDCWD, ctx.cgroup->leaves.at(0).c_str(), target, false, f, "mount " + dest);
-    }
-    return;
-  }
-  if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", fl, "mode=755") < 0) throw_errno("mount tmpfs on " + dest);
-  // The tmpfs is new and empty: its directories are made and opened relative to its root, with
-  // no resolution in the rootfs per hierarchy.
-  Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
-  if (top.get() < 0) throw_errno("reopen " + dest, -top.release());
-  for (size_t i = 0; i < sys.hierarchies.size(); ++i) {
-    const auto& h = sys.hierarchies[i];
-    std::string name = h.v2 ? "unified" : h.mount.substr(h.mount.rfind('/') + 1);
-    if (::mkdirat(top.get(), name.c_str(), 0755) < 0) throw_errno("create " + dest + "/" + name);
-    Fd sub(::openat(top.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC));
-    if (!sub) throw_errno("open " + dest + "/" + name);
-    if (cgns) {
-      std::string opts = h.v2 ? "" : h.controllers;
-      if (::mount("cgroup", fd_path(sub.get()).c_str(), h.v2 ? "cgroup2" : "cgroup", f.flags, opts.c_str()) < 0)
-        throw_errno("mount cgroup " + name + " on " + dest);
-    } else {
-      bind_onto(AT_FDCWD, ctx.cgroup->leaves.at(i).c_str(), sub.get(), false, f, "mount cgroup " + name);
-    }
-    // co-mounted controllers get their usual symlinks (cpu -> cpu,cpuacct)
-    if (!h.v2 && h.controllers.find(',') != std::string::npos && h.controllers.rfind("name=", 0) != 0) {
-      size_t pos = 0;
-      while (pos <= h.controllers.size()) {
-        size_t c = h.controllers.find(',', pos);
-        if (c == std::string::npos) c = h.controllers.size();
-        std::string ctl = h.controllers.substr(pos, c - pos);
-        if (ctl != name) ::symlinkat(name.c_str(), top.get(), ctl.c_str());
-        pos = c + 1;
-      }
-    }
-  }
-  if (f.flags & MS_RDONLY) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
-}
-
-void mount_one(const InitContext& ctx, int rootfd, const spec::Mount& m, int tree, bool& dev_tmpfs) {
-  MountFlags f = parse_options(m.options);
-  std::string dest = m.destination[0] == '/' ? m.destination : "/" + m.destination;
-  std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + dest;
-  bool bind = f.bind || m.type == "bind";
-  std::string source = m.source;
-  if (bind && !source.empty() && source[0] != '/') source = ctx.bundle + "/" + source;
-  if (tree >= 0) {  // made complete by the parent (idmapped, or opened before the user namespace): attach it
-    struct stat st;
-    if (::fstat(tree, &st) < 0) throw_errno(what + ": source");
-    Fd target = sys::mkdir_in_root(rootfd, dest, !S_ISDIR(st.st_mode));
-    if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-      throw_errno(what + ": attach the mount");
-    return;
-  }
-  bool want_file = bind && !is_dir(source);
-  if (bind) {
-    struct stat st;
-    if (::stat(source.c_str(), &st) < 0) throw_errno(what + ": source");
-  }
-  // proc and sysfs only on a real directory, never through a symlink the image planted (runc)
-  if (m.type == "proc" || m.type == "sysfs") {
-    int fd = sys::open_in_root(rootfd, dest, O_PATH | O_NOFOLLOW);
-    struct stat st;
-    if (fd >= 0) {
-      Fd f(fd);
-      if (::fstat(f.get(), &st) == 0 && !S_ISDIR(st.st_mode))
-        throw Error(what + ": " + dest + " must be mounted on ordinary directory", ENOTDIR);
-    }
-  }
-  Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
-  if (bind) {
-    bind_onto(AT_FDCWD, source.c_str(), target.get(), f.rbind, f, what);
-    return;
-  }
-  if (m.type == "cgroup") return mount_cgroup(ctx, rootfd, dest, f, target.get());
-  unsigned long flags = f.flags;
-  bool is_dev = dest == "/dev";
-  if (is_dev) {
-    dev_tmpfs = true;
-    flags &= ~MS_RDONLY;  // devices are created first; read-only afterwards
-  }
-  // linux.mountLabel: the SELinux context of the filesystems we mount (when SELinux is on)
-  if (ctx.cfg->linux && !ctx.cfg->linux->mount_label.empty() && ctx.lsm.selinux && m.type != "proc" &&
-      m.type != "sysfs" && m.type != "cgroup" && m.type != "cgroup2")
-    f.data += (f.data.empty() ? "" : ",") + std::string("context=\"") + ctx.cfg->linux->mount_label + "\"";
-  const char* data = f.data.empty() ? nullptr : f.data.c_str();
-  Fd below;  // tmpcopyup: what the tmpfs will cover, to copy into it
-  if (f.tmpcopyup) {
-    below.reset(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!below) throw_errno(what + ": tmpcopyup: open " + dest);
-  }
-  if (::mount(m.source.c_str(), fd_path(target.get()).c_str(), m.type.c_str(), flags, data) < 0) {
-    int e = errno;
-    // Without a new net (ipc) namespace the kernel refuses a fresh sysfs (mqueue): bind the host's.
-    if ((e == EPERM || e == EBUSY) && (m.type == "sysfs" || m.type == "mqueue")) {
-      MountFlags bf = f;
-      bf.flags &= ~MS_RDONLY;
-      bind_onto(AT_FDCWD, m.type == "sysfs" ? "/sys" : "/dev/mqueue", target.get(), true, bf, what);
-      Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
-      if (top.get() >= 0 && (f.flags & MS_RDONLY)) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, true, what);
-      return;
-    }
-    throw_errno(what, e);
-  }
-  if (f.propagation || f.rec_set || f.rec_clr || below) {
-    Fd top(sys::open_in_root(rootfd, dest, below ? O_RDONLY | O_DIRECTORY : O_PATH));
-    if (top.get() < 0) throw_errno(what + ": reopen", -top.release());
-    if (below) copy_up(below.get(), top.get(), what + ": tmpcopyup");
-    if (f.propagation)
-      set_attr(top.get(), 0, 0, propagation_of(f.propagation), f.propagation & MS_REC, what + ": propagation");
-    if (f.rec_set || f.rec_clr) set_attr(top.get(), f.rec_set, f.rec_clr, 0, true, what + ": recursive attributes");
-  }
-}
-
-unsigned long rootfs_propagation(const std::string& p) {
-  if (p == "shared") return MS_SHARED;
-  if (p == "rshared") return MS_SHARED | MS_REC;
-  if (p == "slave") return MS_SLAVE;
-  if (p == "rslave") return MS_SLAVE | MS_REC;
-  if (p == "private") return MS_PRIVATE;
-  if (p == "rprivate") return MS_PRIVATE | MS_REC;
-  if (p == "unbindable") return MS_UNBINDABLE;
-  if (p == "runbindable") return MS_UNBINDABLE | MS_REC;
-  return 0;
-}
-
-}  // namespace
-
-Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
-  MountFlags f = parse_options(m.options);
-  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
-  std::string what = where + ": mount " + source + " on " + m.destination;
+// In the parent: a detached clone of `source` with the options' attributes, idmapped with
+// userns_fd when that is not -1.
+Fd prepare_tree(const std::string& source, const std::string& destination, const MountFlags& f, int userns_fd,
+                const std::string& where) {
+  std::string what = where + ": mount " + source + " on " + destination;
   Fd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (f.rbind ? AT_RECURSIVE : 0)));
   if (!tree) throw_errno(what + ": open_tree");
   uint64_t set = to_attr(f.flags);
-  if (set || f.propagation) set_attr(tree.get(), set, 0, propagation_of(f.propagation), false, what + ": set mount attributes");
+  if (set || f.propagation)
+    set_attr(tree.get(), set, 0, f.propagation & ~static_cast<unsigned long>(MS_REC), false, what + ": set mount attributes");
   if (f.rec_set || f.rec_clr) set_attr(tree.get(), f.rec_set, f.rec_clr, 0, true, what + ": set recursive mount attributes");
   if (userns_fd < 0) return tree;
   struct mount_attr attr {};
@@ -299,13 +154,133 @@ Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns
   return tree;
 }
 
-void prepare_rootfs(const InitContext& ctx) {
+// /sys/fs/cgroup inside the container, as plan_cgroup decided it.
+void mount_cgroup(int rootfd, const MountStep& s, int target) {
+  const MountFlags& f = s.opts;
+  const std::string& dest = s.dest;
+  if (!s.cgroup.tmpfs) {  // v2
+    if (s.cgroup.subs.empty()) throw Error("mount " + dest + ": no cgroup hierarchy planned", EINVAL);
+    const CgroupSub& sub = s.cgroup.subs[0];
+    if (sub.bind_source.empty()) {
+      if (::mount("cgroup2", fd_path(target).c_str(), "cgroup2", f.flags, nullptr) < 0) throw_errno("mount " + dest);
+    } else {
+      bind_onto(AT_FDCWD, sub.bind_source.c_str(), target, false, f, "mount " + dest);
+    }
+    return;
+  }
+  unsigned long fl = f.flags & ~MS_RDONLY;
+  if (::mount("tmpfs", fd_path(target).c_str(), "tmpfs", fl, "mode=755") < 0) throw_errno("mount tmpfs on " + dest);
+  // The tmpfs is new and empty: its directories are made and opened relative to its root, with
+  // no resolution in the rootfs per hierarchy.
+  Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
+  if (top.get() < 0) throw_errno("reopen " + dest, -top.release());
+  for (const CgroupSub& sub : s.cgroup.subs) {
+    const std::string& name = sub.name;
+    if (::mkdirat(top.get(), name.c_str(), 0755) < 0) throw_errno("create " + dest + "/" + name);
+    Fd fd(::openat(top.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw_errno("open " + dest + "/" + name);
+    if (sub.bind_source.empty()) {
+      if (::mount("cgroup", fd_path(fd.get()).c_str(), sub.fstype.c_str(), f.flags, sub.data.c_str()) < 0)
+        throw_errno("mount cgroup " + name + " on " + dest);
+    } else {
+      bind_onto(AT_FDCWD, sub.bind_source.c_str(), fd.get(), false, f, "mount cgroup " + name);
+    }
+    for (const std::string& link : sub.links) ::symlinkat(name.c_str(), top.get(), link.c_str());
+  }
+  if (f.flags & MS_RDONLY) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make " + dest + " read-only");
+}
+
+// One step of the plan. tree: the detached tree the parent made for a ParentTree step.
+void mount_step(int rootfd, const MountStep& s, int tree) {
+  const MountFlags& f = s.opts;
+  const std::string &dest = s.dest, &what = s.what;
+  if (s.kind == MountKind::ParentTree) {  // made complete by the parent: attach it
+    if (tree < 0) throw Error(what + ": the parent made no mount tree", EINVAL);
+    struct stat st;
+    if (::fstat(tree, &st) < 0) throw_errno(what + ": source");
+    Fd target = sys::mkdir_in_root(rootfd, dest, !S_ISDIR(st.st_mode));
+    if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      throw_errno(what + ": attach the mount");
+    return;
+  }
+  const bool bind = s.kind == MountKind::Bind;
+  bool want_file = false;
+  if (bind) {
+    struct stat st;
+    if (::stat(s.source.c_str(), &st) < 0) throw_errno(what + ": source");
+    want_file = !S_ISDIR(st.st_mode);
+  }
+  // proc and sysfs only on a real directory, never through a symlink the image planted (runc)
+  if (s.ordinary_dir) {
+    int fd = sys::open_in_root(rootfd, dest, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (fd >= 0) {
+      Fd f(fd);
+      if (::fstat(f.get(), &st) == 0 && !S_ISDIR(st.st_mode))
+        throw Error(what + ": " + dest + " must be mounted on ordinary directory", ENOTDIR);
+    }
+  }
+  Fd target = sys::mkdir_in_root(rootfd, dest, want_file);
+  if (bind) {
+    bind_onto(AT_FDCWD, s.source.c_str(), target.get(), f.rbind, f, what);
+    return;
+  }
+  if (s.kind == MountKind::Cgroup) return mount_cgroup(rootfd, s, target.get());
+  const char* data = f.data.empty() ? nullptr : f.data.c_str();
+  Fd below;  // tmpcopyup: what the tmpfs will cover, to copy into it
+  if (f.tmpcopyup) {
+    below.reset(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!below) throw_errno(what + ": tmpcopyup: open " + dest);
+  }
+  const spec::Mount& m = *s.mount;
+  if (::mount(m.source.c_str(), fd_path(target.get()).c_str(), m.type.c_str(), s.flags, data) < 0) {
+    int e = errno;
+    // Without a new net (ipc) namespace the kernel refuses a fresh sysfs (mqueue): bind the host's.
+    if ((e == EPERM || e == EBUSY) && s.host_fallback) {
+      MountFlags bf = f;
+      bf.flags &= ~MS_RDONLY;
+      bind_onto(AT_FDCWD, s.host_fallback, target.get(), true, bf, what);
+      Fd top(sys::open_in_root(rootfd, dest, O_PATH | O_DIRECTORY));
+      if (top.get() >= 0 && (f.flags & MS_RDONLY)) set_attr(top.get(), MOUNT_ATTR_RDONLY, 0, 0, true, what);
+      return;
+    }
+    throw_errno(what, e);
+  }
+  if (s.propagation || f.rec_set || f.rec_clr || below) {
+    Fd top(sys::open_in_root(rootfd, dest, below ? O_RDONLY | O_DIRECTORY : O_PATH));
+    if (top.get() < 0) throw_errno(what + ": reopen", -top.release());
+    if (below) copy_up(below.get(), top.get(), what + ": tmpcopyup");
+    if (s.propagation) set_attr(top.get(), 0, 0, s.propagation, s.propagation_recursive, what + ": propagation");
+    if (f.rec_set || f.rec_clr) set_attr(top.get(), f.rec_set, f.rec_clr, 0, true, what + ": recursive attributes");
+  }
+}
+
+}  // namespace
+
+Fd prepare_bind_tree(const MountStep& s, int userns_fd) {
+  return prepare_tree(s.source, s.mount->destination, s.opts, userns_fd, "mounts[" + std::to_string(s.index) + "]");
+}
+
+Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
+  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
+  return prepare_tree(source, m.destination, spec::parse_mount_options(m.options), userns_fd, where);
+}
+
+MountHost mount_host(const InitContext& ctx) {
+  MountHost h;
+  h.bundle = ctx.bundle;
+  h.new_userns = ctx.new_userns;
+  h.selinux = ctx.lsm.selinux;
+  h.cgroups = &cgroups::System::get();
+  if (ctx.cgroup) h.cgroup_leaves = &ctx.cgroup->leaves;
+  return h;
+}
+
+void prepare_rootfs(InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
-  const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
-  // Nothing we mount may reach the host: everything becomes a slave (private if that was
-  // asked). The requested propagation is applied to the container's / after pivot_root.
-  unsigned long p = (rootfs_propagation(prop) & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE;
-  if (::mount(nullptr, "/", nullptr, p | MS_REC, nullptr) < 0) throw_errno("set propagation of /");
+  if (!ctx.mounts) ctx.mounts = plan_mounts(cfg, mount_host(ctx));  // not planned by the parent
+  const MountPlan& plan = *ctx.mounts;
+  if (::mount(nullptr, "/", nullptr, plan.host_propagation, nullptr) < 0) throw_errno("set propagation of /");
   // pivot_root needs the rootfs' parent mount not to be shared.
   if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     throw_errno("bind rootfs " + ctx.rootfs);
@@ -313,16 +288,14 @@ void prepare_rootfs(const InitContext& ctx) {
     throw_errno("make rootfs private");
   Fd rootfd(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfd) throw_errno("open rootfs " + ctx.rootfs);
-  bool dev_tmpfs = false, dev_bound = false;
-  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+  for (const MountStep& s : plan.steps) {
     try {
-      mount_one(ctx, rootfd.get(), cfg.mounts[i], i < ctx.mount_trees.size() ? ctx.mount_trees[i] : -1, dev_tmpfs);
-      if (cfg.mounts[i].destination == "/dev" && !dev_tmpfs) dev_bound = true;
+      mount_step(rootfd.get(), s, s.index < ctx.mount_trees.size() ? ctx.mount_trees[s.index] : -1);
     } catch (const Error& e) {
-      throw Error("mounts[" + std::to_string(i) + "]: " + e.what(), e.err());
+      throw Error("mounts[" + std::to_string(s.index) + "]: " + e.what(), e.err());
     }
   }
-  if (!dev_bound) setup_dev(ctx, rootfd.get(), dev_tmpfs);
+  if (plan.setup_dev) setup_dev(ctx, rootfd.get(), plan.dev_tmpfs);
   // The cwd exists inside the rootfs (runc creates it), resolved securely.
   if (cfg.process) {
     try {
@@ -414,6 +387,7 @@ void enter_rootfs(const InitContext& ctx) {
 
 void finish_rootfs(const InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
+  if (!ctx.mounts) throw Error("finish the rootfs: no mount plan (prepare_rootfs comes first)", EINVAL);
   Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (cfg.linux) {
     for (auto& path : cfg.linux->readonly_paths) {
@@ -467,16 +441,12 @@ void finish_rootfs(const InitContext& ctx) {
       }
     }
     if (!cfg.linux->rootfs_propagation.empty()) {
-      unsigned long p = rootfs_propagation(cfg.linux->rootfs_propagation);
-      if (::mount(nullptr, "/", nullptr, p, nullptr) < 0) throw_errno("linux.rootfsPropagation");
+      if (::mount(nullptr, "/", nullptr, ctx.mounts->root_propagation, nullptr) < 0) throw_errno("linux.rootfsPropagation");
     }
   }
-  for (auto& m : cfg.mounts) {  // /dev mounted with "ro": read-only now that devices exist
-    if (m.destination != "/dev") continue;
-    if (parse_options(m.options).flags & MS_RDONLY) {
-      Fd dev(sys::open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY));
-      if (dev.get() >= 0) set_attr(dev.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make /dev read-only");
-    }
+  if (ctx.mounts->dev_readonly) {  // /dev mounted with "ro": read-only now that devices exist
+    Fd dev(sys::open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY));
+    if (dev.get() >= 0) set_attr(dev.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "make /dev read-only");
   }
   if (cfg.root && cfg.root->readonly) set_attr(root.get(), MOUNT_ATTR_RDONLY, 0, 0, false, "root.readonly");
 }

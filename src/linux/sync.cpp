@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "ocirt/error.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/fd_passing.hpp"
 
 namespace ocirt::sync {
 

@@ -127,6 +127,11 @@ MountOptions parse_mount_options(const std::vector<std::string>& opts) {
   return m;
 }
 
+unsigned long propagation_flags(const std::string& name) {
+  const Option* o = find(name);
+  return o && o->kind == Kind::Propagation ? o->value : 0;
+}
+
 std::vector<std::string> mount_option_names() {
   std::vector<std::string> out;
   for (auto& o : kOptions) out.push_back(o.name);

@@ -20,6 +20,9 @@ struct MountOptions {
 };
 
 MountOptions parse_mount_options(const std::vector<std::string>& opts);
+// A propagation name of the same table ("rslave" -> MS_SLAVE | MS_REC; linux.rootfsPropagation);
+// 0 for any other name.
+unsigned long propagation_flags(const std::string& name);
 // Every option name the table knows (sorted), for `features`.
 std::vector<std::string> mount_option_names();
 

@@ -9,7 +9,7 @@
 #include "ocirt/spec.hpp"
 #include "config.h"
 #include "src/spec/json.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
 
 namespace ocirt::spec {
 

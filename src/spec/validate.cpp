@@ -9,14 +9,15 @@
 #include <cap-ng.h>
 
 #include <set>
-#include <unordered_map>
 #include <string_view>
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
-#include "src/spec/mount_options.hpp"
+#include "src/common/path.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/mount_plan.hpp"
 #include "src/linux/seccomp.hpp"
+#include "src/spec/schema_prune.hpp"
 #include "src/spec/rlimits.hpp"
 
 namespace ocirt::schemas {
@@ -61,124 +62,6 @@ const char* type_name(const rapidjson::Value& v) {
   }
 }
 
-// RapidJSON compiles every object of a schema document up front, and finds each one again by a
-// linear search of the ones made so far: quadratic in the schema's size, and most of the cost
-// of loading a config. So the schema is first cut down to what this instance can reach; the
-// validator then sees exactly the subschemas it would have consulted anyway:
-// - a "properties" entry is dropped when no instance object validated at that node has the key
-//   (a key that is required stays checked: RapidJSON takes required names on their own);
-// - a definition is dropped when nothing left refers to it.
-// A node never reached with an object instance keeps all its properties (a type error there is
-// reported as before). The schema uses only the keywords handled here; with any other $ref
-// form than "#/definitions/NAME" nothing is cut.
-class Pruner {
- public:
-  explicit Pruner(rapidjson::Document& schema) : schema_(schema) {
-    auto d = schema.FindMember("definitions");
-    if (d != schema.MemberEnd() && d->value.IsObject()) defs_ = &d->value;
-  }
-
-  bool prune_for(const rapidjson::Value& instance) {
-    walk(schema_, instance, 0);
-    if (!ok_) return false;
-    cut(schema_);
-    if (defs_) {
-      std::set<std::string> used;
-      for (auto& m : schema_.GetObject())
-        if (&m.value != defs_) refs(m.value, used);
-      for (auto it = defs_->MemberBegin(); it != defs_->MemberEnd();)
-        if (used.count(std::string(it->name.GetString(), it->name.GetStringLength()))) ++it;
-        else it = defs_->EraseMember(it);
-    }
-    return true;
-  }
-
- private:
-  const rapidjson::Value* resolve(const rapidjson::Value& ref) {
-    static constexpr std::string_view kPrefix = "#/definitions/";
-    std::string_view r(ref.GetString(), ref.GetStringLength());
-    if (!defs_ || r.substr(0, kPrefix.size()) != kPrefix) return nullptr;
-    auto d = defs_->FindMember(rapidjson::StringRef(r.data() + kPrefix.size(), r.size() - kPrefix.size()));
-    return d == defs_->MemberEnd() ? nullptr : &d->value;
-  }
-
-  void walk(const rapidjson::Value& node, const rapidjson::Value& inst, int depth) {
-    if (!node.IsObject() || !ok_) return;
-    if (depth > 64) {
-      ok_ = false;
-      return;
-    }
-    auto ref = node.FindMember("$ref");
-    if (ref != node.MemberEnd()) {
-      const rapidjson::Value* d = ref->value.IsString() ? resolve(ref->value) : nullptr;
-      if (!d) {
-        ok_ = false;
-        return;
-      }
-      walk(*d, inst, depth + 1);
-    }
-    if (inst.IsObject()) {
-      auto& keys = seen_[&node];
-      auto props = node.FindMember("properties");
-      auto extra = node.FindMember("additionalProperties");
-      for (auto& m : inst.GetObject()) {
-        keys.insert(std::string(m.name.GetString(), m.name.GetStringLength()));
-        if (props != node.MemberEnd() && props->value.IsObject()) {
-          auto p = props->value.FindMember(m.name);
-          if (p != props->value.MemberEnd()) {
-            walk(p->value, m.value, depth + 1);
-            continue;
-          }
-        }
-        if (extra != node.MemberEnd()) walk(extra->value, m.value, depth + 1);
-      }
-    } else if (inst.IsArray()) {
-      auto items = node.FindMember("items");
-      if (items != node.MemberEnd())
-        for (auto& e : inst.GetArray()) walk(items->value, e, depth + 1);
-    }
-  }
-
-  // Children first: a node's "properties" are cut only after everything below them, so the
-  // addresses recorded by walk() stay valid while they are still needed.
-  void cut(rapidjson::Value& node) {
-    if (node.IsArray()) {
-      for (auto& e : node.GetArray()) cut(e);
-      return;
-    }
-    if (!node.IsObject()) return;
-    for (auto& m : node.GetObject()) cut(m.value);
-    auto props = node.FindMember("properties");
-    auto seen = seen_.find(&node);
-    if (props == node.MemberEnd() || !props->value.IsObject() || seen == seen_.end()) return;
-    for (auto it = props->value.MemberBegin(); it != props->value.MemberEnd();)
-      if (seen->second.count(std::string(it->name.GetString(), it->name.GetStringLength()))) ++it;
-      else it = props->value.EraseMember(it);
-  }
-
-  void refs(const rapidjson::Value& node, std::set<std::string>& used) {
-    if (node.IsArray()) {
-      for (auto& e : node.GetArray()) refs(e, used);
-    } else if (node.IsObject()) {
-      for (auto& m : node.GetObject()) {
-        if (m.name == "$ref" && m.value.IsString()) {
-          if (const rapidjson::Value* d = resolve(m.value)) {
-            std::string name(m.value.GetString() + 14, m.value.GetStringLength() - 14);  // after "#/definitions/"
-            if (used.insert(name).second) refs(*d, used);
-          }
-        } else {
-          refs(m.value, used);
-        }
-      }
-    }
-  }
-
-  rapidjson::Document& schema_;
-  rapidjson::Value* defs_ = nullptr;
-  std::unordered_map<const rapidjson::Value*, std::set<std::string>> seen_;
-  bool ok_ = true;
-};
-
 // Turn the validator's (schema pointer, keyword, document pointer) into a sentence.
 template <class Pointer>
 std::string describe(const rapidjson::Document& schema_doc, const rapidjson::Document& doc,
@@ -208,16 +91,7 @@ std::string describe(const rapidjson::Document& schema_doc, const rapidjson::Doc
 
 bool absolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
 
-bool has_dotdot(std::string_view p) {
-  size_t i = 0;
-  while (i <= p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (p.substr(i, j - i) == "..") return true;
-    i = j + 1;
-  }
-  return false;
-}
+using path::has_dotdot;
 
 // Capability names are not refused here: a name libcap-ng or the kernel does not know is left
 // out with a warning when the process is set up (runc's rule; podman's lists can name
@@ -254,7 +128,7 @@ void validate_schema(const rapidjson::Document& doc) {
   rapidjson::Document schema_doc;
   schema_doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
   if (schema_doc.HasParseError()) throw Error("internal: embedded config schema is not valid JSON");
-  if (!Pruner(schema_doc).prune_for(doc)) {  // cannot happen with our schema; validate against all of it
+  if (!prune_schema(schema_doc, doc)) {  // cannot happen with our schema; validate against all of it
     schema_doc.Parse(schemas::config_schema.data(), schemas::config_schema.size());
   }
   rapidjson::SchemaDocument schema(schema_doc);
@@ -300,30 +174,8 @@ void validate_semantics(const Config& c) {
   if (!c.root) throw Error("root: required on Linux", EINVAL);
   // process is optional at create (required by start, which then refuses)
   if (c.process) validate_process(*c.process);
-  for (size_t i = 0; i < c.mounts.size(); ++i) {
-    const Mount& m = c.mounts[i];
-    std::string where = "mounts[" + std::to_string(i) + "]";
-    if (has_dotdot(m.destination))
-      throw Error(where + ".destination: \"" + m.destination + "\" must not contain \"..\"", EINVAL);
-    const MountOptions opts = parse_mount_options(m.options);
-    const bool idmap_opt = opts.idmap, bind = m.type == "bind" || opts.bind;
-    // Fail closed: a bind mount takes no filesystem data, so a flag we do not know would be
-    // dropped (a dropped "rro" is a writable host directory). KEY=VALUE options are filesystem
-    // data ("mode=755"), never a mount flag: ignored on a bind, with a warning (create).
-    if (bind)
-      for (size_t j : opts.unknown)
-        if (m.options[j].find('=') == std::string::npos)
-          throw Error(where + ".options[" + std::to_string(j) + "]: unknown mount option \"" + m.options[j] + "\"", EINVAL);
-    if (opts.tmpcopyup && m.type != "tmpfs")
-      throw Error(where + ".options: tmpcopyup is for tmpfs mounts only", EINVAL);
-    bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
-    if (mapped && (m.uid_mappings.empty() || m.gid_mappings.empty()))
-      throw Error(where + ".uidMappings: an idmapped mount needs both uidMappings and gidMappings", EINVAL);
-    if ((mapped || idmap_opt) && !bind)
-      throw Error(where + ": idmapped mounts are supported for bind mounts only", ENOTSUP);
-    if (idmap_opt && !mapped && !c.find_namespace("user"))
-      throw Error(where + ".options: idmap without uidMappings needs a user namespace in linux.namespaces", EINVAL);
-  }
+  // the mount rules live with the mount planner, which applies them again when it plans
+  for (size_t i = 0; i < c.mounts.size(); ++i) linux_::check_mount(c, i);
   if (c.hooks) {
     auto check = [](const std::vector<Hook>& v, const char* name) {
       for (size_t i = 0; i < v.size(); ++i)

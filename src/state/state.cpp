@@ -15,7 +15,8 @@
 #include <rapidjson/writer.h>
 
 #include "ocirt/error.hpp"
-#include "src/linux/util.hpp"
+#include "src/linux/files.hpp"
+#include "src/linux/processes.hpp"
 #include "src/spec/json.hpp"
 
 namespace ocirt::state {

@@ -1,0 +1,56 @@
+// Processes by pid and pidfd (see processes.hpp).
+#include "src/linux/processes.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "src/linux/files.hpp"
+
+namespace ocirt::sys {
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+bool proc_stat(pid_t pid, uint64_t& start_time, char& state) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  std::string s;
+  if (!try_read_file(path, s)) return false;
+  auto rp = s.rfind(')');  // comm may contain spaces and parentheses
+  if (rp == std::string::npos || rp + 2 >= s.size()) return false;
+  state = s[rp + 2];
+  // fields after ')' start at field 3 (state); starttime is field 22
+  const char* p = s.c_str() + rp + 2;
+  for (int field = 3; field < 22 && *p; ++field) {
+    p = strchr(p, ' ');
+    if (!p) return false;
+    ++p;
+  }
+  start_time = strtoull(p, nullptr, 10);
+  return true;
+}
+
+std::string boot_id() {
+  std::string s;
+  if (!try_read_file("/proc/sys/kernel/random/boot_id", s)) return {};
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+void kill_and_reap(int pidfd, pid_t pid) {
+  pidfd_send_signal(pidfd, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace ocirt::sys

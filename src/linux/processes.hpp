@@ -1,0 +1,22 @@
+// Processes by pid and pidfd: open, signal, kill and reap, /proc/PID/stat, the boot id.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ocirt::sys {
+
+int pidfd_open(pid_t pid);
+int pidfd_send_signal(int pidfd, int sig);
+// Field 22 of /proc/PID/stat (start time in clock ticks since boot) and the state char.
+// Returns false if the process does not exist.
+bool proc_stat(pid_t pid, uint64_t& start_time, char& state);
+// The kernel's boot id ("" when it cannot be read): a pid and start time are only compared
+// within one boot.
+std::string boot_id();
+// SIGKILL a child through its pidfd and reap it (a failed set-up leaves no process).
+void kill_and_reap(int pidfd, pid_t pid);
+
+}  // namespace ocirt::sys
