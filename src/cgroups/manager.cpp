@@ -368,14 +368,14 @@ std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& lea
     try {
       rel = normalize(path);
     } catch (const Error&) {
-      throw Error("--cgroup: " + path + " is not a sub cgroup path", EINVAL);
+      throw Error(ErrorKind::Invalid, "cgroups", path + " is not a sub cgroup path", EINVAL);
     }
     auto wanted = words(ctrls, ',');
     for (auto& c : wanted) {
       bool known = false;
       for (auto& leaf : leaves)
         if (const Hierarchy* h = hierarchy_of(leaf); h && h->has(c)) known = true;
-      if (!known) throw Error("--cgroup: unknown controller \"" + c + "\"", EINVAL);
+      if (!known) throw Error(ErrorKind::Invalid, "cgroups", "unknown controller \"" + c + "\"", EINVAL);
     }
     for (size_t i = 0; i < leaves.size(); ++i) {
       const Hierarchy* h = hierarchy_of(leaves[i]);
@@ -385,7 +385,7 @@ std::vector<std::string> Manager::sub_leaves(const std::vector<std::string>& lea
       const std::string dir = leaves[i] + rel;
       struct stat st;
       if (::stat(dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
-        throw Error("--cgroup: adding pid to " + dir + "/cgroup.procs: no such file or directory (create the sub-cgroup first)",
+        throw Error(ErrorKind::Invalid, "cgroups", "adding pid to " + dir + "/cgroup.procs: no such file or directory (create the sub-cgroup first)",
                     ENOENT);
       if (!rel.empty() && h && !h->v2 && h->has("cpuset")) {  // an empty v1 cpuset takes no process: inherit
         copy_if_empty(dir, "cpuset.cpus");
@@ -431,7 +431,7 @@ void Manager::freeze(bool on) const {
     if (on) {
       try { put(f->dir, "freezer.state", "THAWED", "pause"); } catch (const Error&) {}
     }
-    throw Error(std::string(on ? "pause" : "resume") + ": the freezer of " + f->dir + " did not settle", EBUSY);
+    throw Error(ErrorKind::Timeout, "", std::string(on ? "pause" : "resume") + ": the freezer of " + f->dir + " did not settle", EBUSY);
   }
   if (const Leaf* lp = v2_leaf()) {
     const Leaf& l = *lp;
@@ -441,7 +441,7 @@ void Manager::freeze(bool on) const {
       if (get(l.dir, "cgroup.events").find(want) != std::string::npos) return;
       nanosleep(&ts, nullptr);
     }
-    throw Error(std::string(on ? "pause" : "resume") + ": " + l.dir + " did not settle", EBUSY);
+    throw Error(ErrorKind::Timeout, "", std::string(on ? "pause" : "resume") + ": " + l.dir + " did not settle", EBUSY);
   }
   throw Error(std::string(on ? "pause" : "resume") + ": this host has no freezer for the container's cgroup", ENOTSUP);
 }
@@ -491,7 +491,7 @@ void Manager::signal_all(int sig) const {
   bool freeze_it = sig != SIGKILL && sig != 0 && can_freeze() && !frozen();
   if (sig == SIGKILL) {
     if (const Leaf* l = v2_leaf(); l && exists(l->dir + "/cgroup.kill")) {
-      put(l->dir, "cgroup.kill", "1", "kill --all");
+      put(l->dir, "cgroup.kill", "1", "kill all");
       return;
     }
   }

@@ -25,7 +25,6 @@
 #include "src/common/strings.hpp"
 #include "src/linux/files.hpp"
 #include "src/linux/processes.hpp"
-#include "src/spec/mount_options.hpp"
 
 namespace ocirt::container {
 namespace {
@@ -68,13 +67,6 @@ Prepared prepare(const CreateOptions& o, bool hold_console) {
     p.has_process = false;
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
-  }
-  for (size_t i = 0; i < p.cfg.mounts.size(); ++i) {  // filesystem data a bind mount ignores
-    const auto& m = p.cfg.mounts[i];
-    spec::MountOptions opts = spec::parse_mount_options(m.options);
-    if (m.type != "bind" && !opts.bind) continue;
-    for (size_t j : opts.unknown)
-      spdlog::warn("mounts[{}].options[{}]: \"{}\" is filesystem data, which a bind mount ignores", i, j, m.options[j]);
   }
   if (p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
     throw Error(ErrorKind::Invalid, "console_socket", "required for process.terminal (or set terminal to false)", EINVAL);

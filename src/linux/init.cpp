@@ -132,16 +132,14 @@ void init_main(InitContext& ctx) {
     // Nothing of the host is kept across pivot_root: we are non-dumpable (the runtime was when
     // it cloned us; exec makes the container's process dumpable again), and the procfs we use
     // later is the container's, verified, opened once the root is in place.
-    const bool mntns = cfg.find_namespace("mount") != nullptr;
+    // Without a mount namespace every mount would land on the host: the plan makes none (as
+    // runc), and the runtime has said so.
+    const bool mntns = !ctx.mounts->skipped;
     std::vector<std::string> notes;
     if (mntns) {
       prepare_rootfs(ctx);
       for (int& fd : ctx.mount_trees)  // attached now: nothing detached of the host stays open
         if (fd >= 0) ::close(std::exchange(fd, -1));
-    } else {
-      // Without a mount namespace every mount would land on the host: make none (as runc).
-      if (!cfg.mounts.empty() || (cfg.linux && (!cfg.linux->masked_paths.empty() || !cfg.linux->readonly_paths.empty())))
-        notes.push_back("no mount namespace: mounts, masked and readonly paths are not applied");
     }
     if (cfg.hooks && (!cfg.hooks->prestart.empty() || !cfg.hooks->create_runtime.empty())) {
       sync::send(sync_fd, sync::Type::RunHooks);

@@ -36,8 +36,7 @@ struct InitContext {
   const cgroups::Plan* cgroup = nullptr;
   std::vector<int> mount_trees;    // per mount: a detached tree made by the parent (idmapped, or a bind
                                    // opened before the user namespace), or -1
-  std::optional<MountPlan> mounts;  // the parent's plan_mounts(cfg, mount_host(ctx)), made before
-                                    // clone; when absent, prepare_rootfs plans in the init
+  std::optional<MountPlan> mounts;  // the parent's plan_mounts(cfg, mount_host(ctx)), made before clone
   SeccompFilter* seccomp = nullptr;  // compiled (or taken from the cache) by the parent
   Lsm lsm;                         // which LSMs the host has (decided by the parent)
 };
@@ -55,8 +54,6 @@ void finish_rootfs(const InitContext& ctx);       // masked/readonly paths, read
 // In the parent (host root): the detached bind tree for a ParentTree step, attributes set,
 // idmapped with userns_fd when that is not -1.
 Fd prepare_bind_tree(const MountStep& s, int userns_fd);
-// The same from the config's entry (options parsed again): for process.cpp until it plans.
-Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where);
 
 // devices.cpp
 void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs);

@@ -257,31 +257,28 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
     throw;
   }
 
+  // The mount plan, made here once (every option parsed once, nothing planned in the init).
   // Bind mounts the init cannot make itself are made whole here, as host root, as detached
   // trees with their attributes; the init only attaches them. Idmapped ones (an init in a user
   // namespace may not idmap): a user namespace with the mount's mappings (or, for "idmap"
   // without any, the container's). With a new user namespace, every bind: its source is opened
   // before the init enters the namespace, where it may not reach it (runc does the same).
   std::vector<Fd> trees_owned;
-  ctx.mount_trees.assign(cfg.mounts.size(), -1);
   try {
-    for (size_t i = 0; i < cfg.mounts.size(); ++i) {
-      const auto& m = cfg.mounts[i];
-      bool idmap = !m.uid_mappings.empty(), bind = m.type == "bind";
-      for (auto& o : m.options) {
-        idmap |= o == "idmap" || o == "ridmap";
-        bind |= o == "bind" || o == "rbind";
-      }
-      if (!idmap && !(bind && ctx.new_userns)) continue;
-      std::string where = "mounts[" + std::to_string(i) + "]";
+    ctx.mounts = plan_mounts(cfg, mount_host(ctx));
+    for (auto& w : ctx.mounts->warnings) spdlog::warn("{}", w);
+    ctx.mount_trees.assign(cfg.mounts.size(), -1);
+    for (const MountStep& step : ctx.mounts->steps) {
+      if (step.kind != MountKind::ParentTree) continue;
       Fd userns;
-      if (idmap) {
-        bool own = !m.uid_mappings.empty();
-        userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings,
-                             own ? m.gid_mappings : cfg.linux->gid_mappings, where);
+      if (step.idmap) {
+        const spec::Mount& m = *step.mount;
+        const bool own = !m.uid_mappings.empty();
+        userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings, own ? m.gid_mappings : cfg.linux->gid_mappings,
+                             "mounts[" + std::to_string(step.index) + "]");
       }
-      trees_owned.push_back(prepare_bind_tree(m, ctx.bundle, userns.get(), where));
-      ctx.mount_trees[i] = trees_owned.back().get();
+      trees_owned.push_back(prepare_bind_tree(step, userns.get()));
+      ctx.mount_trees[step.index] = trees_owned.back().get();
     }
   } catch (...) {
     for_clone.leave();

@@ -261,11 +261,6 @@ Fd prepare_bind_tree(const MountStep& s, int userns_fd) {
   return prepare_tree(s.source, s.mount->destination, s.opts, userns_fd, "mounts[" + std::to_string(s.index) + "]");
 }
 
-Fd prepare_bind_tree(const spec::Mount& m, const std::string& bundle, int userns_fd, const std::string& where) {
-  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : bundle + "/" + m.source;
-  return prepare_tree(source, m.destination, spec::parse_mount_options(m.options), userns_fd, where);
-}
-
 MountHost mount_host(const InitContext& ctx) {
   MountHost h;
   h.bundle = ctx.bundle;
@@ -278,7 +273,7 @@ MountHost mount_host(const InitContext& ctx) {
 
 void prepare_rootfs(InitContext& ctx) {
   const auto& cfg = *ctx.cfg;
-  if (!ctx.mounts) ctx.mounts = plan_mounts(cfg, mount_host(ctx));  // not planned by the parent
+  if (!ctx.mounts) throw Error("prepare the rootfs: no mount plan (the runtime makes it before clone)", EINVAL);
   const MountPlan& plan = *ctx.mounts;
   if (::mount(nullptr, "/", nullptr, plan.host_propagation, nullptr) < 0) throw_errno("set propagation of /");
   // pivot_root needs the rootfs' parent mount not to be shared.
@@ -306,6 +301,11 @@ void prepare_rootfs(InitContext& ctx) {
   }
 }
 
+// --no-pivot's steps, named by the option (the CLI shows it as the flag)
+[[noreturn]] void no_pivot_failed(const std::string& step, int err = errno) {
+  throw Error(ErrorKind::System, "no_pivot", step + ": " + strerror(err), err);
+}
+
 namespace {
 
 // --no-pivot: the host's procfs and sysfs stay in our mount namespace behind the chroot, and the
@@ -314,7 +314,7 @@ namespace {
 // with a tmpfs when it cannot be), as runc does.
 void mask_host_pseudo_fs(const std::string& rootfs) {
   std::string info;
-  if (!sys::try_read_file("/proc/self/mountinfo", info)) throw_errno("--no-pivot: read mountinfo");
+  if (!sys::try_read_file("/proc/self/mountinfo", info)) no_pivot_failed("read mountinfo");
   auto unescape = [](std::string_view v) {
     std::string out;
     for (size_t i = 0; i < v.size(); ++i) {
@@ -354,11 +354,11 @@ void mask_host_pseudo_fs(const std::string& rootfs) {
   for (auto& p : targets) {
     if (::mount(nullptr, p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
       if (errno == ENOENT) continue;
-      throw_errno("--no-pivot: make " + p + " a slave");
+      no_pivot_failed("make " + p + " a slave");
     }
     if (::umount2(p.c_str(), MNT_DETACH) == 0) continue;
-    if (errno != EINVAL && errno != EPERM) throw_errno("--no-pivot: detach " + p);
-    if (::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) throw_errno("--no-pivot: cover " + p);
+    if (errno != EINVAL && errno != EPERM) no_pivot_failed("detach " + p);
+    if (::mount("tmpfs", p.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) no_pivot_failed("cover " + p);
   }
 }
 
