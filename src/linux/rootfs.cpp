@@ -286,8 +286,9 @@ void prepare_rootfs(InitContext& ctx) {
   for (const MountStep& s : plan.steps) {
     try {
       mount_step(rootfd.get(), s, s.index < ctx.mount_trees.size() ? ctx.mount_trees[s.index] : -1);
-    } catch (const Error& e) {
-      throw Error("mounts[" + std::to_string(s.index) + "]: " + e.what(), e.err());
+    } catch (Error& e) {
+      e.prefix("mounts[" + std::to_string(s.index) + "]");
+      throw;
     }
   }
   if (plan.setup_dev) setup_dev(ctx, rootfd.get(), plan.dev_tmpfs);
@@ -295,18 +296,19 @@ void prepare_rootfs(InitContext& ctx) {
   if (cfg.process) {
     try {
       sys::mkdir_in_root(rootfd.get(), cfg.process->cwd);
-    } catch (const Error& e) {
-      throw Error("process.cwd: " + std::string(e.what()), e.err());
+    } catch (Error& e) {
+      e.prefix("process.cwd");
+      throw;
     }
   }
 }
+
+namespace {
 
 // --no-pivot's steps, named by the option (the CLI shows it as the flag)
 [[noreturn]] void no_pivot_failed(const std::string& step, int err = errno) {
   throw Error(ErrorKind::System, "no_pivot", step + ": " + strerror(err), err);
 }
-
-namespace {
 
 // --no-pivot: the host's procfs and sysfs stay in our mount namespace behind the chroot, and the
 // kernel lets a process in a new user namespace mount a procfs when a full one is visible in
