@@ -34,6 +34,21 @@ else
   passed=$((passed + 1))
 fi
 
+echo "== lint: the library never prints nor touches the caller's terminal or signals; the CLI uses its public headers"
+# (docs/design.md) src/ outside the CLI: no stdout writes, printf, terminal modes, signal mask
+# or disposition calls of the caller's process; src/cli includes only include/ocirt/ and its own
+libfiles=$(find src include -name '*.[ch]pp' ! -path 'src/cli/*' | sort)
+arch=$(echo "$libfiles" | xargs grep -nE 'std::c(out|err)|\b(printf|puts|signal|sigprocmask|tcsetattr|isatty|cfmakeraw)[[:space:]]*\(|write\((1|STDOUT_FILENO),' /dev/null | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+arch="$arch$(grep -nE '^#include "' src/cli/*.cpp src/cli/*.hpp | grep -vE '"(ocirt/|src/cli/|config\.h)' || true)"
+if [ -n "$arch" ]; then
+  echo "not ok - lint: these lines break the library/CLI split:"
+  echo "$arch" | sed 's/^/#   /'
+  failed=$((failed + 1))
+else
+  echo "ok - lint: library/CLI split holds ($(echo "$libfiles" | grep -c .) library files)"
+  passed=$((passed + 1))
+fi
+
 echo "== unit tests (doctest)"
 ./build/unit-tests >"$log" 2>&1
 grep -E '^SKIP: ' "$log"

@@ -16,13 +16,7 @@ namespace ocirt::linux_ {
 namespace {
 
 [[noreturn]] void exec_child(ExecRequest& r, int sync_fd, int init_pidfd) {
-  Finish fin;
-  fin.proc = &r.process;
-  fin.seccomp = r.seccomp;
-  fin.lsm = r.lsm;
-  fin.in_userns = r.userns;
-  fin.preserve_fds = r.preserve_fds;
-  fin.sync_fd = sync_fd;
+  Finish fin(r.process, r.seccomp, r.lsm, r.userns, r.preserve_fds, sync_fd);
   Ready ready;
   try {
     sys::unblock_signals();  // the runtime's caller may block what it forwards

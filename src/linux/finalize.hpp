@@ -30,6 +30,8 @@ class LazyProcfs {
 };
 
 struct Finish {
+  Finish(const spec::Process& p, SeccompFilter* sc, const Lsm& l, bool userns, int preserve, int sync)
+      : proc(&p), seccomp(sc), lsm(l), in_userns(userns), preserve_fds(preserve), sync_fd(sync) {}
   const spec::Process* proc = nullptr;
   const spec::Linux* linux = nullptr;  // the init: personality and memory policy; exec: none
   SeccompFilter* seccomp = nullptr;

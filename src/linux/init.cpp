@@ -79,14 +79,8 @@ void init_main(InitContext& ctx) {
   const int sync_fd = ctx.sync_fd;
   const spec::Config& cfg = *ctx.cfg;
   const spec::Process& proc = *cfg.process;
-  Finish fin;
-  fin.proc = &proc;
+  Finish fin(proc, ctx.seccomp, ctx.lsm, ctx.new_userns, ctx.preserve_fds, sync_fd);
   fin.linux = cfg.linux ? &*cfg.linux : nullptr;
-  fin.seccomp = ctx.seccomp;
-  fin.lsm = ctx.lsm;
-  fin.in_userns = ctx.new_userns;
-  fin.preserve_fds = ctx.preserve_fds;
-  fin.sync_fd = sync_fd;
   Ready ready;
   int started_fd = -1;  // after start: errors are written here for the starter to report
   pid_t host_pid = 0;   // our pid as the runtime sees it (for the hooks' state)

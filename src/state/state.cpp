@@ -51,6 +51,12 @@ void check_id(const std::string& id) {
 }
 
 template <typename W>
+static void write_kv(W& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v.c_str(), v.size());
+}
+
+template <typename W>
 static void write_strings(W& w, const char* key, const std::vector<std::string>& v) {
   w.Key(key);
   w.StartArray();
@@ -92,10 +98,7 @@ std::string to_json(const Record& r) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
-  auto kv = [&](const char* k, const std::string& v) {
-    w.Key(k);
-    w.String(v.c_str(), v.size());
-  };
+  auto kv = [&](const char* k, const std::string& v) { write_kv(w, k, v); };
   kv("ociVersion", r.oci_version);
   kv("id", r.id);
   kv("status", status_name(r.status));
@@ -183,10 +186,7 @@ std::string state_json(const Record& r, Status status, bool pretty) {
   rapidjson::StringBuffer sb;
   auto emit = [&](auto& w) {
     w.StartObject();
-    auto kv = [&](const char* k, const std::string& v) {
-      w.Key(k);
-      w.String(v.c_str(), v.size());
-    };
+    auto kv = [&](const char* k, const std::string& v) { write_kv(w, k, v); };
     kv("ociVersion", r.oci_version);
     kv("id", r.id);
     w.Key("pid");
