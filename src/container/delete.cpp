@@ -21,13 +21,16 @@ void destroy(const std::string& root, const std::string& id, bool force) {
     return;
   }
   state::Record r = dir->load();
-  state::Status status = state::derive_status(r, dir->fd());
   // The spec: deleting a container that is not stopped is an error. A created one is killed and
-  // removed, as runc and crun do (containerd's shim deletes a never-started task so).
+  // removed, as runc and crun do (containerd's shim deletes a never-started task so). With force
+  // any status goes: none is derived.
   using state::Status;
-  if (status != Status::Stopped && status != Status::Creating && status != Status::Created && !force)
-    throw Error(ErrorKind::State, "",
-                "cannot delete container " + id + " that is not stopped: " + state::status_name(status), EBUSY);
+  if (!force) {
+    const Status status = state::derive_status(r, dir->fd());
+    if (status != Status::Stopped && status != Status::Creating && status != Status::Created)
+      throw Error(ErrorKind::State, "",
+                  "cannot delete container " + id + " that is not stopped: " + state::status_name(status), EBUSY);
+  }
   container::teardown(*dir, r, r.status != Status::Creating);
 }
 
