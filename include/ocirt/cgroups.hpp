@@ -41,6 +41,8 @@ struct Plan {
   std::vector<std::string> leaves;
   std::vector<std::string> to_create;
   std::string path;  // the cgroups path inside each hierarchy, e.g. "/myid"
+  std::string unit;   // the systemd driver: the container's unit ("oci-rt-myid.scope"); else ""
+  std::string slice;  // ... and its slice ("system.slice"), at create only (not recorded)
 };
 
 // cgroupsPath as runc: absolute below each hierarchy's root; relative below this process's
@@ -52,6 +54,37 @@ Plan plan(const System& host, const std::string& cgroups_path, const std::string
           const std::function<bool(const std::string&)>& exists);
 // The same for this host (System::get(), stat).
 Plan plan(const std::string& cgroups_path, const std::string& id);
+
+// How a container's cgroup comes to be and goes. Cgroupfs: the runtime makes and removes the
+// dirs itself, on the v1, hybrid and v2 layouts alike (the Manager takes each controller where
+// the host has it). Systemd: a transient unit holds the container, made over D-Bus once the init
+// exists, its resources set as unit properties and then as files. Chosen once, at create, and
+// recorded in the state: every later operation uses the driver that made the cgroup. What both
+// share (freezer, pids, stats, OOM events, signals) is the Manager's, over the leaves.
+enum class DriverKind { Cgroupfs, Systemd };
+const char* driver_name(DriverKind k);
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual DriverKind kind() const = 0;
+  // Where the container will be: recorded before anything is made. Errors name linux.cgroupsPath.
+  virtual Plan plan(const std::string& cgroups_path, const std::string& id) const = 0;
+  // Before the init exists: what can be made then. True when the cgroup is there and configured
+  // (apply()) before the init: it may be cloned straight into leaves[0] on a v2 host.
+  virtual bool prepare(const Plan& p) const = 0;
+  // The init is cloned and waits: put it in place, unless it was cloned into its cgroup.
+  virtual void place(const Plan& p, pid_t pid, bool cloned_into, const std::map<std::string, std::string>& annotations,
+                     const spec::Resources& r) const = 0;
+  // linux.resources (at create, or `update` with update=true); returns warnings.
+  virtual std::vector<std::string> apply(const Plan& p, const spec::Resources& r, bool devices, bool update) const = 0;
+  // Remove what the container owns (see Manager::destroy); a unit is stopped.
+  virtual void destroy(const Plan& p, bool kill_processes) const = 0;
+};
+
+// The driver of a kind; Systemd throws Error(Invalid, "systemd_cgroup", ...) where systemd is
+// not running (no /run/systemd/system) or this build has no D-Bus client.
+const Driver& driver(DriverKind k);
 
 // Stats in the shape of runc's `events` data (see Manager::stats_json).
 class Manager {

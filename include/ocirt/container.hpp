@@ -26,6 +26,7 @@ struct CreateOptions {
   std::string pidfd_socket;  // AF_UNIX socket that receives a pidfd of the init (runc 1.2)
   std::string notify_socket;  // the caller's NOTIFY_SOCKET (sd_notify): relayed from the container
   bool no_pivot = false, no_new_keyring = false;
+  bool systemd_cgroup = false;  // the cgroup is a systemd unit (runc's --systemd-cgroup)
   int preserve_fds = 0;
 };
 

@@ -32,6 +32,8 @@ struct Record {
   std::vector<std::string> cgroup_created;  // dirs we create, parents first: a leaf is ours; a
                                             // parent is removed only when empty, never killed in
   std::string cgroup_freeze_file;           // freezer.state (v1) or cgroup.freeze (v2): paused?
+  std::string cgroup_driver;                // "" (cgroupfs) or "systemd": who made the cgroup
+  std::string cgroup_unit;                  // the systemd driver: the container's unit
   std::vector<spec::Hook> poststart, poststop;
 };
 

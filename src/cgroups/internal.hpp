@@ -6,6 +6,12 @@
 #include <string_view>
 #include <vector>
 
+namespace ocirt::cgroups {
+class Driver;
+const Driver& cgroupfs_driver();  // cgroupfs.cpp
+const Driver& systemd_driver();   // systemd.cpp
+}  // namespace ocirt::cgroups
+
 namespace ocirt::cgroups::detail {
 
 bool exists(const std::string& path);
@@ -22,6 +28,13 @@ uint64_t keyed(const std::string& text, std::string_view key);
 std::vector<std::string> lines(const std::string& text);
 // Host huge page sizes in the cgroup file names' spelling ("2MB", "1GB").
 std::vector<std::string> hugepage_sizes();
+
+// runc's conversions (libcontainer/cgroups/utils.go): cpu.shares to cpu.weight, blkio weight to
+// io.weight (0 stays 0: unset), v1 memory+swap to v2 swap alone (0 unset, -1 max; throws naming
+// linux.resources.memory.swap when it cannot be).
+uint64_t shares_to_weight(uint64_t shares);
+uint64_t blkio_to_io_weight(uint64_t w);
+int64_t swap_to_v2(int64_t swap, int64_t memory);
 
 // v2 programs for the device controller (eBPF); throws naming the step.
 void attach_device_filter(const std::string& leaf, const std::vector<uint64_t>& insns);

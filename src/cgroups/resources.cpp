@@ -19,24 +19,6 @@ std::string num(int64_t v) { return std::to_string(v); }
 std::string unum(uint64_t v) { return std::to_string(v); }
 std::string dev(int64_t major, int64_t minor) { return num(major) + ":" + num(minor); }
 
-// runc's conversions (libcontainer/cgroups/utils.go).
-uint64_t shares_to_weight(uint64_t shares) {
-  if (shares == 0) return 0;
-  return 1 + ((shares - 2) * 9999) / 262142;
-}
-uint64_t blkio_to_io_weight(uint64_t w) {
-  if (w == 0) return 0;
-  return 1 + (w - 10) * 9999 / 990;
-}
-// v1 memory.memsw (memory+swap) to v2 memory.swap.max (swap alone). 0 means unset.
-int64_t swap_to_v2(int64_t swap, int64_t memory) {
-  if (memory == -1 && swap == 0) return -1;
-  if (swap == -1 || swap == 0) return swap;
-  if (memory == 0 || memory == -1)
-    throw Error(R + "memory.swap: a swap limit needs a memory limit on cgroup v2", EINVAL);
-  if (swap < memory) throw Error(R + "memory.swap: must be >= memory.limit (it is memory+swap)", EINVAL);
-  return swap - memory;
-}
 std::string max_or(int64_t v) { return v < 0 ? "max" : num(v); }
 
 struct Ctx {
@@ -281,6 +263,28 @@ void apply_unified(const Ctx& c, const std::map<std::string, std::string>& u) {
 }
 
 }  // namespace
+
+namespace detail {
+
+// runc's conversions (libcontainer/cgroups/utils.go).
+uint64_t shares_to_weight(uint64_t shares) {
+  if (shares == 0) return 0;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+uint64_t blkio_to_io_weight(uint64_t w) {
+  if (w == 0) return 0;
+  return 1 + (w - 10) * 9999 / 990;
+}
+int64_t swap_to_v2(int64_t swap, int64_t memory) {
+  if (memory == -1 && swap == 0) return -1;
+  if (swap == -1 || swap == 0) return swap;
+  if (memory == 0 || memory == -1)
+    throw Error(R + "memory.swap: a swap limit needs a memory limit on cgroup v2", EINVAL);
+  if (swap < memory) throw Error(R + "memory.swap: must be >= memory.limit (it is memory+swap)", EINVAL);
+  return swap - memory;
+}
+
+}  // namespace detail
 
 std::vector<std::string> Manager::apply(const spec::Resources& r, bool devices,
                                         bool update) const {

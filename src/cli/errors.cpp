@@ -26,6 +26,7 @@ const OptionWords kOptions[] = {
     {"args", "exec", " (or --process)"},
     {"cgroups", "--cgroup", ""},
     {"no_pivot", "--no-pivot", ""},
+    {"systemd_cgroup", "--systemd-cgroup", ""},
     {"notify_socket", "NOTIFY_SOCKET", ""},
     {"ignore_paused", "", " (use --ignore-paused to override)"},
 };

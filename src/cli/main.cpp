@@ -116,7 +116,7 @@ std::string usage() {
          "   --log FILE               log to FILE instead of stderr\n"
          "   --log-format text|json   log format (default text)\n"
          "   --debug                  log the steps\n"
-         "   --systemd-cgroup         use the systemd cgroup driver (not supported)\n"
+         "   --systemd-cgroup         create: the cgroup is a systemd unit (slice:prefix:name paths)\n"
          "   -v, --version            print the version\n"
          "   -h, --help               print this help\n\n"
          "Run '" + p + " COMMAND --help' for a command's options.\n";
@@ -222,9 +222,6 @@ int main(int argc, char** argv) {
   };
   auto it = commands.find(command);
   try {
-    if (g.systemd_cgroup && command != "spec" && command != "list" && command != "state")
-      throw ocirt::Error("--systemd-cgroup: the systemd cgroup driver is not supported (use cgroupfs, the default)",
-                         ENOTSUP);
     if (it == commands.end()) {
       static const struct {
         const char *name, *desc, *args;

@@ -35,7 +35,8 @@ std::vector<std::string> update(const std::string& root, const std::string& id, 
   container::Live l = container::open_live(root, id, true);
   if (l.status == state::Status::Stopped)
     throw Error(ErrorKind::State, "", "container " + id + " is stopped: nothing to update", EINVAL);
-  return container::manager_of(l).apply(r, !r.devices.empty(), true);
+  container::manager_of(l);  // (a container without a cgroup on this host: refused by name)
+  return container::driver_of(l.rec).apply(container::plan_of(l.rec), r, !r.devices.empty(), true);
 }
 
 static std::string event_json(const char* type, const std::string& id, const std::string* data) {

@@ -69,13 +69,33 @@ spec::Config created_config(const state::Dir& dir, const state::Record& r) {
   }
 }
 
+const cgroups::Driver& driver_of(const state::Record& r) {
+  return cgroups::driver(r.cgroup_driver == "systemd" ? cgroups::DriverKind::Systemd : cgroups::DriverKind::Cgroupfs);
+}
+
+cgroups::Plan plan_of(const state::Record& r) {
+  cgroups::Plan p;
+  p.leaves = r.cgroup_leaves;
+  p.to_create = r.cgroup_created;
+  p.unit = r.cgroup_unit;
+  return p;
+}
+
+void remove_cgroup(const state::Record& r, const char* what) {
+  try {
+    driver_of(r).destroy(plan_of(r), !r.private_pidns);
+  } catch (const Error& e) {
+    spdlog::warn("{}: {}", what, e.what());
+  }
+}
+
 void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
   spdlog::debug("delete {}: pid {}, {} cgroup dirs to remove", r.id, r.pid, r.cgroup_created.size());
   if (Fd pidfd = live_pidfd(r)) {
     sys::pidfd_send_signal(pidfd.get(), SIGKILL);
     wait_exit(pidfd.get(), 10000);
   }
-  cgroups::Manager::destroy(r.cgroup_leaves, r.cgroup_created, !r.private_pidns);
+  driver_of(r).destroy(plan_of(r), !r.private_pidns);
   if (run_poststop) hooks::run_warn(r.poststop, state::state_json(r, state::Status::Stopped, false), "poststop", r.bundle);
   dir.remove();
 }

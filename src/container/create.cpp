@@ -117,6 +117,7 @@ void check_existing_leaves(const cgroups::Plan& plan) {
 Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   Prepared p = prepare(o, hold_console);
   const spec::Config& cfg = p.cfg;  // (NOTIFY_SOCKET adds a mount and an env entry to p.cfg)
+  const cgroups::Driver& cgroup = cgroups::driver(o.systemd_cgroup ? cgroups::DriverKind::Systemd : cgroups::DriverKind::Cgroupfs);
   state::Dir dir = state::Dir::claim(o.root, o.id);
   state::Record rec;
   rec.oci_version = cfg.oci_version;
@@ -137,9 +138,11 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     rec.poststart = cfg.hooks->poststart;
     rec.poststop = cfg.hooks->poststop;
   }
-  cgroups::Plan plan = cgroups::plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
+  cgroups::Plan plan = cgroup.plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
+  if (cgroup.kind() == cgroups::DriverKind::Systemd) rec.cgroup_driver = cgroups::driver_name(cgroup.kind());
+  rec.cgroup_unit = plan.unit;
   if (!o.notify_socket.empty()) {
     // sd_notify through the container (runc's way): <state>/notify, where start binds the socket,
     // is bound read-only at /run/notify, and the process is told where it is
@@ -152,15 +155,15 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
                 cgroups::layout_name(cgroups::System::get().layout));
   check_existing_leaves(plan);
+  static const spec::Resources no_resources;
+  const spec::Resources& res = cfg.linux && cfg.linux->resources ? *cfg.linux->resources : no_resources;
   try {
-    cgroups::Manager::create(plan);
-    cgroups::Manager cgm(plan.leaves);
-    rec.cgroup_freeze_file = cgm.freeze_file();
-    {
-      static const spec::Resources no_resources;
-      const spec::Resources& res = cfg.linux && cfg.linux->resources ? *cfg.linux->resources : no_resources;
-      for (auto& w : cgm.apply(res, true)) spdlog::warn("{}", w);
-    }
+    // cgroupfs: made and configured before the init exists; systemd: once it does (a unit
+    // needs a process)
+    const bool early = cgroup.prepare(plan);
+    if (early)
+      for (auto& w : cgroup.apply(plan, res, true, false)) spdlog::warn("{}", w);
+    rec.cgroup_freeze_file = cgroups::Manager(plan.leaves).freeze_file();
     Fd fifo;
     if (with_fifo) {
       // 0622 whatever the umask: the container process may write it after dropping root
@@ -169,7 +172,7 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
       fifo.reset(::openat(dir.fd(), state::kExecFifo, O_PATH | O_CLOEXEC));
       if (!fifo) throw_errno("open exec fifo");
     }
-    Fd cgfd = cgroup_fd_for(plan.leaves);
+    Fd cgfd = early ? cgroup_fd_for(plan.leaves) : Fd();
     linux_::InitContext ctx;
     ctx.cfg = &cfg;
     ctx.id = o.id;
@@ -191,7 +194,11 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     ctx.lsm = linux_::host_lsm(*cfg.process, cfg.linux ? cfg.linux->mount_label : std::string());
     Fd held;
     linux_::SpawnHooks sh;
-    if (!cgfd) sh.on_clone = [&](pid_t pid) { cgm.add_process(pid); };
+    sh.on_clone = [&](pid_t pid) {
+      cgroup.place(plan, pid, bool(cgfd), cfg.annotations, res);
+      if (!early)
+        for (auto& w : cgroup.apply(plan, res, true, false)) spdlog::warn("{}", w);
+    };
     sh.run_hooks = [&](pid_t pid) {
       state::Record r = rec;
       r.pid = pid;
@@ -219,22 +226,14 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "standard", init.pidfd.get());
     return Created{std::move(dir), std::move(rec), std::move(init), std::move(held)};
   } catch (...) {  // ~Child has killed the init
-    try {
-      cgroups::Manager::destroy(rec.cgroup_leaves, rec.cgroup_created, !rec.private_pidns);
-    } catch (const Error& e) {
-      spdlog::warn("cleanup after failed create: {}", e.what());
-    }
+    remove_cgroup(rec, "cleanup after failed create");
     throw;  // ~Dir removes the state dir
   }
 }
 
 void abandon(Created& c) {
   { linux_::Child gone = std::move(c.init); }  // killed and reaped
-  try {
-    cgroups::Manager::destroy(c.rec.cgroup_leaves, c.rec.cgroup_created, !c.rec.private_pidns);
-  } catch (const Error& e) {
-    spdlog::warn("cleanup after failed create: {}", e.what());
-  }
+  remove_cgroup(c.rec, "cleanup after failed create");
 }
 
 void ack(Created& c) {

@@ -23,6 +23,11 @@ void wait_exit(int pidfd, int timeout_ms);
 // The config the container was created with (its state dir's copy; a container made by an
 // older oci-rt has none: its bundle's, as then).
 spec::Config created_config(const state::Dir& dir, const state::Record& r);
+// The cgroup driver that made the container's cgroup, and its plan, from the record.
+const cgroups::Driver& driver_of(const state::Record& r);
+cgroups::Plan plan_of(const state::Record& r);
+// Remove the container's cgroup as its driver made it; a failure is a warning (`what` failed).
+void remove_cgroup(const state::Record& r, const char* what);
 // Undo everything a container made: its processes, cgroups, state dir; poststop hooks with
 // run_poststop. Idempotent.
 void teardown(state::Dir& dir, const state::Record& r, bool run_poststop);

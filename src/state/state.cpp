@@ -118,6 +118,8 @@ std::string to_json(const Record& r) {
   write_annotations(w, r.annotations);
   write_strings(w, "cgroupLeaves", r.cgroup_leaves);
   write_strings(w, "cgroupCreated", r.cgroup_created);
+  if (!r.cgroup_driver.empty()) write_kv(w, "cgroupDriver", r.cgroup_driver);
+  if (!r.cgroup_unit.empty()) write_kv(w, "cgroupUnit", r.cgroup_unit);
   if (!r.cgroup_freeze_file.empty()) {
     w.Key("cgroupFreezeFile");
     w.String(r.cgroup_freeze_file.c_str(), static_cast<rapidjson::SizeType>(r.cgroup_freeze_file.size()));
@@ -149,6 +151,8 @@ Record from_json(const std::string& text) {
   r.cgroup_leaves = json::strings(d, "cgroupLeaves");
   r.cgroup_created = json::strings(d, "cgroupCreated");
   r.cgroup_freeze_file = json::str(d, "cgroupFreezeFile");
+  r.cgroup_driver = json::str(d, "cgroupDriver");
+  r.cgroup_unit = json::str(d, "cgroupUnit");
   auto hooks = [&](const char* key) {
     std::vector<spec::Hook> out;
     json::each(d, key, [&](const json::Value& h) {

@@ -1,0 +1,42 @@
+// The cgroupfs driver: the runtime makes, configures and removes the container's cgroup dirs
+// itself (include/ocirt/cgroups.hpp, Driver). The layouts' differences are the Manager's.
+#include <cerrno>
+
+#include "ocirt/cgroups.hpp"
+#include "ocirt/error.hpp"
+
+namespace ocirt::cgroups {
+namespace {
+
+class Cgroupfs final : public Driver {
+ public:
+  DriverKind kind() const override { return DriverKind::Cgroupfs; }
+  Plan plan(const std::string& cgroups_path, const std::string& id) const override {
+    return cgroups::plan(cgroups_path, id);
+  }
+  bool prepare(const Plan& p) const override {
+    Manager::create(p);
+    return true;
+  }
+  void place(const Plan& p, pid_t pid, bool cloned_into, const std::map<std::string, std::string>&,
+             const spec::Resources&) const override {
+    if (!cloned_into) Manager(p.leaves).add_process(pid);
+  }
+  std::vector<std::string> apply(const Plan& p, const spec::Resources& r, bool devices, bool update) const override {
+    return Manager(p.leaves).apply(r, devices, update);
+  }
+  void destroy(const Plan& p, bool kill_processes) const override {
+    Manager::destroy(p.leaves, p.to_create, kill_processes);
+  }
+};
+
+}  // namespace
+
+const char* driver_name(DriverKind k) { return k == DriverKind::Systemd ? "systemd" : "cgroupfs"; }
+
+const Driver& cgroupfs_driver() {
+  static const Cgroupfs d;
+  return d;
+}
+
+}  // namespace ocirt::cgroups
