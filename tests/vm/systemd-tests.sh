@@ -21,7 +21,7 @@ check() {
   if [ $rc -eq 0 ]; then ok "$name"; else
     [ $rc -eq 124 ] && out="$out
 timed out after ${LIMIT}s"
-    notok "$name" "$(echo "$out" | tail -8 | tr '\n' '|')"
+    notok "$name" "$(echo "$out" | tail -20 | tr '\n' '|')"
   fi
   echo "# $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN {printf "%.1f", b - a}')s"
 }
@@ -140,6 +140,136 @@ t_clients() {
   has "$(runc --version)" "runc version" && has "$(crun --version)" "crun version"
 }
 
+# --- the systemd cgroup driver (--systemd-cgroup) ---------------------------------------------
+
+# sdbundle NAME CGROUPSPATH [JQ-EXPR]: a bundle whose process sleeps, with a cgroup namespace
+# (its stdio not the test's: a detached container must not hold the output a test is read from)
+sdbundle() {
+  mkdir -p "$1" && ln -sfn ../bundle/rootfs "$1/rootfs" &&
+  jq --arg p "$2" '.process.args = ["sh", "-c", "exec sleep 300 </dev/null >/dev/null 2>&1"] | .linux.cgroupsPath = $p
+    | .linux.namespaces += [{"type": "cgroup"}] | '"${3:-.}" bundle/config.json > "$1/config.json"
+}
+# unit_gone UNIT: systemd knows no such unit (or only an inactive, dead one)
+unit_gone() {
+  st=$(systemctl show -p LoadState,ActiveState "$1" 2>&1)
+  case $st in *"ActiveState=active"* | *"ActiveState=activating"* | *"ActiveState=failed"*) echo "$1: $st"; return 1 ;; esac
+}
+# the container's cgroup dir for a controller (v2: the one hierarchy)
+sddir() {
+  case $MODE in v2) echo "$CG$1" ;; *) echo "$CG/$2$1" ;; esac
+}
+
+t_sd_limits() {
+  sdbundle sd1 system.slice:oci-rt:sdt1 '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 33},
+    "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}}' || return 1
+  $R --systemd-cgroup run -d --bundle sd1 sdt1 || return 1
+  eq "$(systemctl is-active oci-rt-sdt1.scope)" active "oci-rt-sdt1.scope" || return 1
+  systemctl status oci-rt-sdt1.scope --no-pager >/dev/null || { echo "systemctl status failed"; return 1; }
+  show=$(systemctl show oci-rt-sdt1.scope -p MemoryMax,MemoryLimit,TasksMax,CPUWeight,CPUShares,AllowedCPUs,CPUQuotaPerSecUSec,Delegate,Slice)
+  has "$show" "TasksMax=33" && has "$show" "CPUQuotaPerSecUSec=500ms" && has "$show" "Delegate=yes" &&
+    has "$show" "Slice=system.slice" || { echo "$show" | tr '\n' ' '; return 1; }
+  pid=$($R state sdt1 | jq -r .pid)
+  case $MODE in
+    v2)
+      has "$show" "MemoryMax=67108864" && has "$show" "CPUWeight=20" && has "$show" "AllowedCPUs=0" || { echo "$show" | tr '\n' ' '; return 1; }
+      d=$CG/system.slice/oci-rt-sdt1.scope
+      eq "$(cat $d/memory.max)" 67108864 memory.max && eq "$(cat $d/pids.max)" 33 pids.max &&
+      eq "$(cat $d/cpu.max)" "50000 100000" cpu.max && eq "$(cat $d/cpu.weight)" 20 cpu.weight &&
+      eq "$(cat $d/cpuset.cpus)" 0 cpuset.cpus || return 1
+      grep -qx "$pid" $d/cgroup.procs || { echo "init $pid not in $d"; return 1; }
+      eq "$($R exec sdt1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max | tr '\n' ' ')" "67108864 33 " "seen inside"
+      ;;
+    *)
+      has "$show" "MemoryLimit=67108864" && has "$show" "CPUShares=512" || { echo "$show" | tr '\n' ' '; return 1; }
+      eq "$(cat $CG/memory/system.slice/oci-rt-sdt1.scope/memory.limit_in_bytes)" 67108864 memory.limit_in_bytes &&
+      eq "$(cat $CG/pids/system.slice/oci-rt-sdt1.scope/pids.max)" 33 pids.max &&
+      eq "$(cat $CG/cpu,cpuacct/system.slice/oci-rt-sdt1.scope/cpu.shares)" 512 cpu.shares &&
+      eq "$(cat $CG/cpu,cpuacct/system.slice/oci-rt-sdt1.scope/cpu.cfs_quota_us)" 50000 cpu.cfs_quota_us || return 1
+      # the hierarchies systemd does not manage: joined by path
+      grep -qx "$pid" $CG/freezer/system.slice/oci-rt-sdt1.scope/cgroup.procs || { echo "init not in the freezer"; return 1; }
+      grep -qx "$pid" $CG/systemd/system.slice/oci-rt-sdt1.scope/cgroup.procs || { echo "init not in name=systemd"; return 1; }
+      eq "$($R exec sdt1 cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max | tr '\n' ' ')" "67108864 33 " "seen inside"
+      ;;
+  esac
+}
+
+t_sd_update_pause() {
+  $R update --memory 134217728 sdt1 || return 1
+  case $MODE in
+    v2) has "$(systemctl show -p MemoryMax oci-rt-sdt1.scope)" "MemoryMax=134217728" &&
+        eq "$(cat $CG/system.slice/oci-rt-sdt1.scope/memory.max)" 134217728 memory.max || return 1 ;;
+    *) has "$(systemctl show -p MemoryLimit oci-rt-sdt1.scope)" "MemoryLimit=134217728" &&
+       eq "$(cat $CG/memory/system.slice/oci-rt-sdt1.scope/memory.limit_in_bytes)" 134217728 limit || return 1 ;;
+  esac
+  $R pause sdt1 && eq "$($R state sdt1 | jq -r .status)" paused status || return 1
+  $R resume sdt1 && eq "$($R state sdt1 | jq -r .status)" running status || return 1
+  pid=$($R state sdt1 | jq -r .pid)
+  $R ps --format json sdt1 | jq -e --argjson p "$pid" 'index($p) != null' >/dev/null || { echo "ps lacks $pid"; return 1; }
+  $R exec -d sdt1 sh -c 'exec sleep 301 </dev/null >/dev/null 2>&1' || return 1
+  eq "$($R ps --format json sdt1 | jq length)" 2 "processes before kill --all" || return 1
+  $R kill --all sdt1 KILL || return 1
+  for i in $(seq 50); do [ "$($R state sdt1 | jq -r .status)" = stopped ] && break; sleep 0.1; done
+  eq "$($R state sdt1 | jq -r .status)" stopped "status after kill --all"
+}
+
+t_sd_delete() {
+  $R delete sdt1 || return 1
+  unit_gone oci-rt-sdt1.scope || return 1
+  for c in memory pids; do d=$(sddir /system.slice/oci-rt-sdt1.scope $c); [ ! -e "$d" ] || { echo "$d left"; return 1; }; done
+  [ "$MODE" = v2 ] || [ ! -e $CG/freezer/system.slice/oci-rt-sdt1.scope ] || { echo "freezer dir left"; return 1; }
+}
+
+t_sd_slice() {
+  sdbundle sd2 vmtest.slice:oci-rt:sdt2 && sdbundle sd3 vmtest.slice:oci-rt:sdt3 || return 1
+  $R --systemd-cgroup run -d --bundle sd2 sdt2 && $R --systemd-cgroup run -d --bundle sd3 sdt3 || return 1
+  d2=$(sddir /vmtest.slice/oci-rt-sdt2.scope pids); d3=$(sddir /vmtest.slice/oci-rt-sdt3.scope pids)
+  grep -qx "$($R state sdt2 | jq -r .pid)" $d2/cgroup.procs || { echo "sdt2 not in $d2"; return 1; }
+  has "$(systemctl show -p Slice oci-rt-sdt3.scope)" "Slice=vmtest.slice" || return 1
+  $R delete --force sdt2 || return 1
+  unit_gone oci-rt-sdt2.scope && [ ! -e "$d2" ] || { echo "sdt2 left"; return 1; }
+  eq "$(systemctl is-active oci-rt-sdt3.scope)" active "the neighbour's unit" &&
+  eq "$($R state sdt3 | jq -r .status)" running "the neighbour" &&
+  grep -qx "$($R state sdt3 | jq -r .pid)" $d3/cgroup.procs || return 1
+  $R delete --force sdt3 && unit_gone oci-rt-sdt3.scope
+}
+
+t_sd_killed_create() {
+  # create is killed (-9) while its createRuntime hook runs, the unit made: delete --force
+  # leaves no unit, no cgroup, no state
+  rm -f /tmp/sdhook.pid
+  sdbundle sd4 system.slice:oci-rt:sdt4 '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "echo $$ > /tmp/sdhook.pid; exec sleep 100"]}]' || return 1
+  $R --systemd-cgroup create --bundle sd4 sdt4 </dev/null >/tmp/sdt4.out 2>&1 &
+  cpid=$!
+  for i in $(seq 300); do [ -s /tmp/sdhook.pid ] && break; sleep 0.1; done
+  [ -s /tmp/sdhook.pid ] || { kill -9 $cpid; echo "the hook never ran: $(cat /tmp/sdt4.out)"; return 1; }
+  eq "$(systemctl is-active oci-rt-sdt4.scope)" active "the unit during create" || { kill -9 $cpid; return 1; }
+  kill -9 $cpid; wait $cpid 2>/dev/null
+  kill -9 "$(cat /tmp/sdhook.pid)" 2>/dev/null
+  $R delete --force sdt4 || { echo "at $(cut -d' ' -f1 /proc/uptime)"; systemctl list-jobs --no-pager; journalctl -n 12 --no-pager -o short-monotonic; return 1; }
+  unit_gone oci-rt-sdt4.scope || return 1
+  [ ! -e "$(sddir /system.slice/oci-rt-sdt4.scope pids)" ] || { echo "cgroup left"; return 1; }
+  [ ! -e /run/oci-rt/sdt4 ] || { echo "state left"; return 1; }
+  # and the id is free again
+  $R --systemd-cgroup run -d --bundle sd1 sdt4b && $R delete --force sdt4b
+}
+
+t_sd_errors() {
+  # a unit of that name already: refused naming it, nothing of ours left, theirs untouched
+  systemd-run --quiet --unit=oci-rt-clash --scope sleep 300 &
+  spid=$!
+  for i in $(seq 50); do [ "$(systemctl is-active oci-rt-clash.scope)" = active ] && break; sleep 0.1; done
+  sdbundle sd5 system.slice:oci-rt:clash || return 1
+  out=$($R --systemd-cgroup run -d --bundle sd5 sdt5 2>&1) && { echo "accepted: $out"; kill $spid; return 1; }
+  has "$out" "oci-rt-clash.scope already exists" || { kill $spid; return 1; }
+  [ ! -e /run/oci-rt/sdt5 ] || { echo "state left"; kill $spid; return 1; }
+  eq "$(systemctl is-active oci-rt-clash.scope)" active "their unit" || { kill $spid; return 1; }
+  kill $spid; wait $spid 2>/dev/null
+  # a path not in slice:prefix:name: the field is named
+  sdbundle sd6 /not/systemd || return 1
+  out=$($R --systemd-cgroup run -d --bundle sd6 sdt6 2>&1) && { echo "accepted: $out"; return 1; }
+  has "$out" "linux.cgroupsPath" && has "$out" "slice:prefix:name"
+}
+
 [ -n "${OCIRT_TESTS_LIB:-}" ] && return 0
 
 echo "# mode $MODE, kernel $(uname -r), $(systemctl --version | head -1)"
@@ -153,6 +283,12 @@ check "dbus is up: the manager answers on the system bus" t_dbus
 check "oci-rt run (cgroupfs driver) runs a busybox container" t_ocirt_run
 check "oci-rt run -d: resources in the $MODE cgroups, removed by delete" t_ocirt_detached
 check "podman, containerd, runc, crun, conmon are installed" t_clients
+check "--systemd-cgroup: oci-rt-ID.scope with the limits as properties, in the files and inside" t_sd_limits
+check "--systemd-cgroup: update sets the property and the file; pause, resume, ps, kill --all" t_sd_update_pause
+check "--systemd-cgroup: delete removes the unit and the cgroup" t_sd_delete
+check "--systemd-cgroup: a slice path; two containers in one slice, one deleted, the other unaffected" t_sd_slice
+check "--systemd-cgroup: create killed -9 after the unit is made: delete --force leaves nothing" t_sd_killed_create
+check "--systemd-cgroup: a unit that exists and a path not slice:prefix:name are refused by name" t_sd_errors
 echo "1..$N"
 echo "# system: $(systemctl is-system-running); failed units: $(systemctl --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' ')"
 systemd-analyze time 2>&1 | head -1 | sed 's/^/# /'
