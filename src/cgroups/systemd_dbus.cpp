@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
 #include "ocirt/error.hpp"
 
 // libdbus.a's server side can listen on sockets systemd passes ("systemd:" addresses) and
@@ -139,17 +141,15 @@ int64_t now_ms() {
 
 SystemdBus::SystemdBus() {
   Err e;
-  if (::geteuid() == 0) {  // as runc (go-systemd): the manager's own socket, no bus daemon between
-    c_ = dbus_connection_open_private("unix:path=/run/systemd/private", &e.e);
+  c_ = dbus_bus_get_private(DBUS_BUS_SYSTEM, &e.e);
+  if (!c_ && ::geteuid() == 0) {  // no bus daemon: the manager's own socket (root only)
+    Err e2;
+    c_ = dbus_connection_open_private("unix:path=/run/systemd/private", &e2.e);
     private_ = c_ != nullptr;
   }
-  if (!c_) {
-    Err e2;
-    c_ = dbus_bus_get_private(DBUS_BUS_SYSTEM, &e2.e);
-    if (!c_)
-      throw Error(ErrorKind::System, "systemd_cgroup",
-                  "connect to systemd (/run/systemd/private, then the system bus): " + e2.text(), ECONNREFUSED);
-  }
+  if (!c_)
+    throw Error(ErrorKind::System, "systemd_cgroup", "connect to systemd (the system bus, then /run/systemd/private): " + e.text(),
+                ECONNREFUSED);
   dbus_connection_set_exit_on_disconnect(c_, FALSE);
   if (!private_) {  // on the bus, signals reach us through a match rule
     Err m;
@@ -159,7 +159,9 @@ SystemdBus::SystemdBus() {
   Msg call(dbus_message_new_method_call(kDest, kPath, kManager, "Subscribe"));
   if (!call.m) no_memory();
   Err s;
-  Msg reply(dbus_connection_send_with_reply_and_block(c_, call.m, 10000, &s.e));
+  const int64_t t0 = now_ms();
+  Msg reply(dbus_connection_send_with_reply_and_block(c_, call.m, 30000, &s.e));
+  spdlog::debug("systemd: connected ({}), subscribed in {} ms", private_ ? "/run/systemd/private" : "the system bus", now_ms() - t0);
   if (!reply.m && s.name() != "org.freedesktop.systemd1.AlreadySubscribed") {
     dbus_connection_close(c_);
     dbus_connection_unref(c_);
@@ -210,12 +212,20 @@ void SystemdBus::start_transient_unit(const std::string& name, const std::vector
   append_properties(&it, props);
   if (!dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "(sa(sv))", &aux) || !dbus_message_iter_close_container(&it, &aux))
     no_memory();
-  Err e;
-  Msg reply(dbus_connection_send_with_reply_and_block(c_, call.m, timeout_ms, &e.e));
-  if (!reply.m) {
-    if (e.name() == "org.freedesktop.systemd1.UnitExists")
-      throw Error(ErrorKind::Exists, "linux.cgroupsPath", "systemd unit " + name + " already exists", EEXIST);
-    throw Error(ErrorKind::System, "systemd_cgroup", "StartTransientUnit " + name + ": " + e.text(), EPROTO);
+  Msg reply(nullptr);
+  for (int attempt = 0;; ++attempt) {
+    Err e;
+    reply.m = dbus_connection_send_with_reply_and_block(c_, call.m, timeout_ms, &e.e);
+    if (reply.m) break;
+    if (e.name() != "org.freedesktop.systemd1.UnitExists")
+      throw Error(ErrorKind::System, "systemd_cgroup", "StartTransientUnit " + name + ": " + e.text(), EPROTO);
+    // a failed unit of that name (a runtime that crashed) keeps it taken until reset (runc
+    // does the same); a live one is someone's: refused, never stopped by us
+    if (attempt == 0) {
+      reset_failed(name);
+      continue;
+    }
+    throw Error(ErrorKind::Exists, "linux.cgroupsPath", "systemd unit " + name + " already exists", EEXIST);
   }
   const char* job = nullptr;
   if (!dbus_message_get_args(reply.m, nullptr, DBUS_TYPE_OBJECT_PATH, &job, DBUS_TYPE_INVALID))

@@ -225,9 +225,14 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(init.pid), 0644);
     if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "standard", init.pidfd.get());
     return Created{std::move(dir), std::move(rec), std::move(init), std::move(held)};
-  } catch (...) {  // ~Child has killed the init
+  } catch (const Error& e) {  // ~Child has killed the init
+    // a systemd unit of that name that is not ours: never stopped
+    if (e.kind() == ErrorKind::Exists && e.field() == "linux.cgroupsPath") rec.cgroup_unit.clear();
     remove_cgroup(rec, "cleanup after failed create");
     throw;  // ~Dir removes the state dir
+  } catch (...) {
+    remove_cgroup(rec, "cleanup after failed create");
+    throw;
   }
 }
 
