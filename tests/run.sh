@@ -3,7 +3,7 @@
 # Installs what is missing, builds, runs the doctest unit tests and the integration tests
 # (bats, as root, real containers) and ends with one line: "N passed, M failed[, K skipped]".
 # TESTS="tests/integration/a.bats ...": only those bats files, and the client and VM stages are
-# skipped; OCIRT_SKIP_VM=1: no VM stage. A skipped stage prints "== ...: SKIPPED (why)" and
+# skipped; OCIRT_SKIP_VM=1: no VM stage (pure cgroup v2, systemd v2 and v1). A skipped stage prints "== ...: SKIPPED (why)" and
 # counts as skipped, never as passed.
 set -u
 cd "$(dirname "$0")/.."
@@ -113,6 +113,23 @@ else
   grep -qE '^ok 1 - cgroup v2 VM # skip' "$log" && echo "== pure cgroup v2 (qemu VM): SKIPPED (see the skip line above)"
   tally "$log"
 fi
+
+# The systemd cgroup driver against a real systemd: Debian 12's userland (cached image) booted
+# under qemu in pure v2 and in legacy v1 mode; oci-rt alone, then podman and containerd with their
+# systemd cgroup managers, oci-rt beside runc.
+for mode in v2 v1; do
+  if [ -n "${TESTS:-}" ]; then
+    skip_stage "systemd $mode (qemu VM)" "TESTS is set" 16
+  elif [ -n "${OCIRT_SKIP_VM:-}" ]; then
+    skip_stage "systemd $mode (qemu VM)" "OCIRT_SKIP_VM is set" 16
+  else
+    echo "== systemd cgroup driver, $mode (qemu VM: tests/systemd-vm.sh)"
+    bash tests/systemd-vm.sh "$OCIRT" "$mode" >"$log" 2>&1
+    grep -vE '^# [0-9.]+s$' "$log"
+    grep -qE '^ok 1 - systemd VM .* # skip' "$log" && echo "== systemd $mode (qemu VM): SKIPPED (see the skip line above)"
+    tally "$log"
+  fi
+done
 
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"

@@ -59,7 +59,7 @@ std::string features_json() {
   w.Key("v2");
   w.Bool(true);
   w.Key("systemd");
-  w.Bool(false);
+  w.Bool(true);
   w.Key("systemdUser");
   w.Bool(false);
   w.Key("rdma");

@@ -270,6 +270,68 @@ t_sd_errors() {
   has "$out" "linux.cgroupsPath" && has "$out" "slice:prefix:name"
 }
 
+# --- the clients with their systemd cgroup managers, oci-rt beside runc ----------------------
+RUNC=$(command -v runc)
+IMGTAR=/tmp/clients/image.tar
+img=localhost/ocirt-bb:latest
+
+# podman: cgroup_manager = "systemd" (machine.slice:libpod:<id>, conmon in its own scope)
+t_podman_systemd() {
+  mkdir -p /tmp/clients/podman && cd /tmp/clients/podman || return 1
+  printf '%s\n' '[containers]' 'netns = "none"' 'log_driver = "k8s-file"' '[engine]' 'cgroup_manager = "systemd"' \
+    'events_logger = "file"' 'runtime_supports_json = ["runc", "ocirt"]' '[engine.runtimes]' \
+    'ocirt = ["/opt/ocirt-vm/oci-rt"]' "runc = [\"$RUNC\"]" > containers.conf
+  printf '%s\n' '[storage]' 'driver = "vfs"' 'runroot = "/run/clients-podman"' 'graphroot = "/tmp/clients/podman/storage"' > storage.conf
+  export CONTAINERS_CONF=$PWD/containers.conf CONTAINERS_STORAGE_CONF=$PWD/storage.conf
+  tar -C /opt/ocirt-vm/bundle/rootfs -cf rootfs.tar . && podman import rootfs.tar $img >/dev/null || return 1
+  podman save --format oci-archive -o $IMGTAR $img >/dev/null 2>&1 || return 1
+  for rt in ocirt runc; do
+    echo "runtime $rt"
+    out=$(podman --runtime $rt run --rm --memory 64m --pids-limit 33 $img sh -c \
+      'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max') || { echo "$out"; return 1; }
+    eq "$(echo $out)" "67108864 33" "limits seen inside ($rt)" || return 1
+    id=$(podman --runtime $rt run -d $img sh -c 'exec sleep 300 </dev/null >/dev/null 2>&1') || return 1
+    eq "$(systemctl is-active libpod-$id.scope)" active "libpod-$id.scope ($rt)" || return 1
+    eq "$(podman exec $id sh -c 'echo in')" in "exec ($rt)" || return 1
+    podman stop -t 1 $id >/dev/null && podman rm $id >/dev/null || return 1
+    unit_gone libpod-$id.scope || return 1
+  done
+  podman rmi -a -f >/dev/null 2>&1
+}
+
+# containerd: ctr run --runc-systemd-cgroup (slice:prefix:name), private root, state and socket
+t_containerd_systemd() {
+  mkdir -p /tmp/clients/ctd /run/clients-ctd && cd /tmp/clients/ctd || return 1
+  printf '%s\n' 'version = 2' 'root = "/tmp/clients/ctd/root"' 'state = "/run/clients-ctd/state"' \
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]' '[grpc]' '  address = "/run/clients-ctd/ctd.sock"' > config.toml
+  containerd --config config.toml >ctd.log 2>&1 &
+  cpid=$!
+  for i in $(seq 100); do [ -S /run/clients-ctd/ctd.sock ] && break; sleep 0.1; done
+  c() { ctr --address /run/clients-ctd/ctd.sock -n vmtest "$@"; }
+  r=0
+  c images import --base-name localhost/ocirt-bb $IMGTAR >/dev/null || r=1
+  for rt in ocirt runc; do
+    [ $r = 0 ] || break
+    echo "runtime $rt"
+    bin=$RUNC; [ $rt = ocirt ] && bin=/opt/ocirt-vm/oci-rt
+    c run -d --runc-binary $bin --runc-systemd-cgroup --cgroup "system.slice:ctd-$rt:b" --memory-limit 67108864 \
+      $img b-$rt sh -c 'exec sleep 300 </dev/null >/dev/null 2>&1' >/dev/null || { r=1; break; }
+    eq "$(systemctl is-active ctd-$rt-b.scope)" active "ctd-$rt-b.scope" || { r=1; break; }
+    case $MODE in v2) f=$CG/system.slice/ctd-$rt-b.scope/memory.max ;; *) f=$CG/memory/system.slice/ctd-$rt-b.scope/memory.limit_in_bytes ;; esac
+    eq "$(cat $f)" 67108864 "$f" || { r=1; break; }
+    eq "$(c task exec --exec-id e1 b-$rt sh -c 'echo in')" in "task exec ($rt)" || { r=1; break; }
+    c task kill -s KILL b-$rt && sleep 0.5 && c task rm -f b-$rt >/dev/null && c containers rm b-$rt || { r=1; break; }
+    unit_gone ctd-$rt-b.scope || { r=1; break; }
+    out=$(c run --rm --runc-binary $bin --runc-systemd-cgroup --cgroup "system.slice:ctd-$rt:a" $img a-$rt echo ran) || { echo "$out"; r=1; break; }
+    eq "$out" ran "ctr run --rm ($rt)" && unit_gone ctd-$rt-a.scope || { r=1; break; }
+  done
+  for t in $(c task ls -q 2>/dev/null); do c task rm -f $t >/dev/null 2>&1; done
+  for t in $(c containers ls -q 2>/dev/null); do c containers rm $t >/dev/null 2>&1; done
+  kill $cpid; wait $cpid 2>/dev/null
+  [ $r = 0 ] || tail -5 ctd.log
+  return $r
+}
+
 [ -n "${OCIRT_TESTS_LIB:-}" ] && return 0
 
 echo "# mode $MODE, kernel $(uname -r), $(systemctl --version | head -1)"
@@ -289,6 +351,8 @@ check "--systemd-cgroup: delete removes the unit and the cgroup" t_sd_delete
 check "--systemd-cgroup: a slice path; two containers in one slice, one deleted, the other unaffected" t_sd_slice
 check "--systemd-cgroup: create killed -9 after the unit is made: delete --force leaves nothing" t_sd_killed_create
 check "--systemd-cgroup: a unit that exists and a path not slice:prefix:name are refused by name" t_sd_errors
+check "podman with cgroup_manager = systemd: limits, libpod scope, exec, stop (oci-rt, then runc)" t_podman_systemd
+check "containerd with --runc-systemd-cgroup: the unit, its limit, task exec, kill, rm, run --rm (oci-rt, then runc)" t_containerd_systemd
 echo "1..$N"
 echo "# system: $(systemctl is-system-running); failed units: $(systemctl --failed --plain --no-legend | cut -d' ' -f1 | tr '\n' ' ')"
 systemd-analyze time 2>&1 | head -1 | sed 's/^/# /'
