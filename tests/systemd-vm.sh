@@ -15,7 +15,8 @@
 # Usage: tests/systemd-vm.sh [path/to/oci-rt] [v2|v1|hybrid]   (root)
 # Caches: the kernel in /var/tmp/oci-rt-vm (shared with cgroupv2-vm.sh), the userland tarball
 # and the disk image in /var/tmp/oci-rt-systemd-vm, each rebuilt only when its recipe changes.
-# Env: OCIRT_VM_TIMEOUT (qemu wall limit, s), OCIRT_VM_MEM (MiB), OCIRT_VM_KEEP=1 (keep the
+# Env: OCIRT_VM_SCRIPT (run this script in the VM instead of tests/vm/systemd-tests.sh),
+# OCIRT_VM_TIMEOUT (qemu wall limit, s), OCIRT_VM_MEM (MiB), OCIRT_VM_KEEP=1 (keep the
 # work directory), OCIRT_VM_REBUILD=1 (remake the userland and image: newer Debian packages),
 # OCIRT_VM_MIRROR (mmdebstrap mirror argument; default the host's apt sources).
 # Exit status: 0 if every VM test passed (or qemu is missing: one skip line).
@@ -199,9 +200,10 @@ for m in $mods; do
   i=$((i + 1)); cp "$kdir/lib/modules/$kver/$m" "$ird/mod/$(printf %02d $i)-${m##*/}"
 done
 cp "$OCIRT" "$ird/payload/oci-rt"
-cp tests/vm/systemd-tests.sh "$ird/payload/systemd-tests.sh"
+# OCIRT_VM_SCRIPT: another script to run in the VM instead of the tests (contrib/bench's systemd mode)
+cp "${OCIRT_VM_SCRIPT:-tests/vm/systemd-tests.sh}" "$ird/payload/systemd-tests.sh"
 OCIRT=$OCIRT sh contrib/make-bundle.sh "$ird/payload/bundle" >/dev/null || fail "make-bundle failed"
-printf 'MODE=%s\nLIMIT=%s\nOCIRT_DEBUG=%s\n' "$MODE" "${OCIRT_VM_TEST_LIMIT:-120}" "${OCIRT_VM_DEBUG:-}" > "$ird/payload/vm.env"
+printf 'MODE=%s\nLIMIT=%s\nOCIRT_DEBUG=%s\nBENCH_N=%s\n' "$MODE" "${OCIRT_VM_TEST_LIMIT:-120}" "${OCIRT_VM_DEBUG:-}" "${BENCH_N:-40}" > "$ird/payload/vm.env"
 # the service: after multi-user.target (systemd fully up, dbus running), output on the console;
 # Type=exec, so the boot is finished (is-system-running) while it runs; then power off
 cat > "$ird/payload/ocirt-vm-test.service" <<'EOF'

@@ -89,6 +89,33 @@ std::vector<Property> resource_properties(const spec::Resources& r, bool v2) {
     if (v2) p.push_back({"IOWeight", detail::blkio_to_io_weight(*r.block_io->weight)});
     else p.push_back({"BlockIOWeight", static_cast<uint64_t>(*r.block_io->weight)});
   }
+  if (v2) {
+    // linux.resources.unified keys systemd has a property for (runc's unifiedResToSystemdProps);
+    // later in the list than the converted fields: they win, as their files do
+    static const struct {
+      const char *key, *prop;
+      bool mask;
+    } kUnified[] = {{"memory.min", "MemoryMin", false}, {"memory.low", "MemoryLow", false},
+                    {"memory.high", "MemoryHigh", false}, {"memory.max", "MemoryMax", false},
+                    {"memory.swap.max", "MemorySwapMax", false}, {"pids.max", "TasksMax", false},
+                    {"cpu.weight", "CPUWeight", false}, {"cpuset.cpus", "AllowedCPUs", true},
+                    {"cpuset.mems", "AllowedMemoryNodes", true}};
+    for (const auto& u : kUnified) {
+      auto it = r.unified.find(u.key);
+      if (it == r.unified.end()) continue;
+      std::string v = it->second;
+      while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      const std::string field = R + "unified." + u.key;
+      if (u.mask) {
+        p.push_back({u.prop, cpu_mask(v, field)});
+        continue;
+      }
+      uint64_t n;
+      if (v == "max") n = kInfinity;
+      else if (!parse_u64(v, n)) throw Error(ErrorKind::Invalid, field, "\"" + it->second + "\" is not a number or max", EINVAL);
+      p.push_back({u.prop, n});
+    }
+  }
   return p;
 }
 

@@ -34,7 +34,9 @@ struct Property {
 inline constexpr uint64_t kInfinity = UINT64_MAX;  // systemd's "infinity"
 
 // The resources systemd has a property for, as runc sets them: v2 MemoryMax, MemoryLow,
-// MemorySwapMax, CPUWeight, IOWeight; v1 MemoryLimit, CPUShares, BlockIOWeight; both
+// MemorySwapMax, CPUWeight, IOWeight and the unified keys systemd has properties for
+// (MemoryMin/Low/High/Max, MemorySwapMax, TasksMax, CPUWeight, AllowedCPUs/MemoryNodes); v1
+// MemoryLimit, CPUShares, BlockIOWeight; both
 // CPUQuotaPerSecUSec (rounded up to 10 ms) and CPUQuotaPeriodUSec, AllowedCPUs,
 // AllowedMemoryNodes, TasksMax. Errors name the field.
 std::vector<Property> resource_properties(const spec::Resources& r, bool v2);

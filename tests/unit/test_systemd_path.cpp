@@ -105,6 +105,18 @@ TEST_CASE("systemd unit properties from linux.resources, with runc's conversions
   auto inf = resource_properties(r, true);
   CHECK(std::get<uint64_t>(*find(inf, "MemoryMax")) == kInfinity);
   CHECK(std::get<uint64_t>(*find(inf, "TasksMax")) == kInfinity);
+  // unified keys systemd has properties for (v2): they come last, so they win
+  ocirt::spec::Resources u;
+  u.unified = {{"memory.high", "50331648"}, {"memory.max", "max"}, {"pids.max", "12"}, {"cpuset.cpus", "1"}, {"memory.stat", "x"}};
+  auto up = resource_properties(u, true);
+  CHECK(std::get<uint64_t>(*find(up, "MemoryHigh")) == 50331648);
+  CHECK(std::get<uint64_t>(*find(up, "MemoryMax")) == kInfinity);
+  CHECK(std::get<uint64_t>(*find(up, "TasksMax")) == 12);
+  CHECK(std::get<std::vector<uint8_t>>(*find(up, "AllowedCPUs")) == std::vector<uint8_t>{0x02});
+  CHECK(up.size() == 4);
+  CHECK(resource_properties(u, false).empty());  // v1: no unified
+  u.unified = {{"memory.high", "lots"}};
+  CHECK_THROWS_AS(resource_properties(u, true), ocirt::Error);
   CHECK_THROWS_AS(cpu_mask("3-1", "f"), ocirt::Error);
   CHECK_THROWS_AS(cpu_mask("a", "f"), ocirt::Error);
 }

@@ -160,8 +160,9 @@ sddir() {
 }
 
 t_sd_limits() {
+  unified='.'; [ "$MODE" = v2 ] && unified='.linux.resources.unified = {"memory.high": "50331648"}'
   sdbundle sd1 system.slice:oci-rt:sdt1 '.linux.resources = {"memory": {"limit": 67108864}, "pids": {"limit": 33},
-    "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}}' || return 1
+    "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}} | '"$unified" || return 1
   $R --systemd-cgroup run -d --bundle sd1 sdt1 || return 1
   eq "$(systemctl is-active oci-rt-sdt1.scope)" active "oci-rt-sdt1.scope" || return 1
   systemctl status oci-rt-sdt1.scope --no-pager >/dev/null || { echo "systemctl status failed"; return 1; }
@@ -172,10 +173,11 @@ t_sd_limits() {
   case $MODE in
     v2)
       has "$show" "MemoryMax=67108864" && has "$show" "CPUWeight=20" && has "$show" "AllowedCPUs=0" || { echo "$show" | tr '\n' ' '; return 1; }
+      has "$(systemctl show -p MemoryHigh oci-rt-sdt1.scope)" "MemoryHigh=50331648" || return 1
       d=$CG/system.slice/oci-rt-sdt1.scope
       eq "$(cat $d/memory.max)" 67108864 memory.max && eq "$(cat $d/pids.max)" 33 pids.max &&
       eq "$(cat $d/cpu.max)" "50000 100000" cpu.max && eq "$(cat $d/cpu.weight)" 20 cpu.weight &&
-      eq "$(cat $d/cpuset.cpus)" 0 cpuset.cpus || return 1
+      eq "$(cat $d/cpuset.cpus)" 0 cpuset.cpus && eq "$(cat $d/memory.high)" 50331648 memory.high || return 1
       grep -qx "$pid" $d/cgroup.procs || { echo "init $pid not in $d"; return 1; }
       eq "$($R exec sdt1 cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max | tr '\n' ' ')" "67108864 33 " "seen inside"
       ;;
