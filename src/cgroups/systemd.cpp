@@ -67,6 +67,7 @@ class Systemd final : public Driver {
       props.push_back({"Delegate", true});
     }
     for (auto& x : resource_properties(r, v2)) props.push_back(std::move(x));
+    for (auto& x : device_properties(r.devices, detail::get("/proc", "devices"))) props.push_back(std::move(x));
     for (auto& x : annotation_properties(annotations)) props.push_back(std::move(x));  // last: they win
     SystemdBus bus;
     bus.start_transient_unit(p.unit, props, kJobTimeoutMs);

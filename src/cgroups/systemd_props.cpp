@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "src/cgroups/internal.hpp"
 
@@ -117,6 +118,54 @@ std::vector<Property> resource_properties(const spec::Resources& r, bool v2) {
     }
   }
   return p;
+}
+
+std::vector<Property> device_properties(const std::vector<spec::DeviceCgroup>& rules, const std::string& proc_devices) {
+  const DeviceState st = emulate(device_rules(rules));
+  if (st.allow_by_default) return {{"DevicePolicy", std::string("auto")}, {"DeviceAllow", std::vector<std::pair<std::string, std::string>>{}}};
+  // the major's driver name in /proc/devices, in its section ("Character devices:", "Block devices:")
+  auto major_name = [&](char type, int64_t major) -> std::string {
+    bool in = false;
+    for (size_t at = 0; at < proc_devices.size();) {
+      size_t nl = proc_devices.find('\n', at);
+      std::string line = proc_devices.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      at = nl == std::string::npos ? proc_devices.size() : nl + 1;
+      if (line.find("devices:") != std::string::npos) {
+        in = (type == 'c') == (line.rfind("Character", 0) == 0);
+        continue;
+      }
+      size_t i = line.find_first_not_of(' ');
+      if (!in || i == std::string::npos) continue;
+      char* end;
+      long m = strtol(line.c_str() + i, &end, 10);
+      if (m == major && *end == ' ') return std::string(end + 1);
+    }
+    return "";
+  };
+  std::vector<std::pair<std::string, std::string>> allow;
+  for (const DeviceRule& r : st.exceptions) {
+    std::string access;
+    if (r.access & 2) access += 'r';
+    if (r.access & 4) access += 'w';
+    if (r.access & 1) access += 'm';
+    if (access.empty()) continue;
+    for (char type : {'c', 'b'}) {
+      if (r.type != 'a' && r.type != type) continue;
+      const std::string kind = type == 'c' ? "char" : "block";
+      std::string path;
+      if (r.type == 'a' || r.major < 0) {
+        path = kind + "-*";
+      } else if (r.minor < 0) {
+        const std::string name = major_name(type, r.major);
+        if (name.empty()) continue;  // a major no driver has (runc skips it too): the files still allow it
+        path = kind + "-" + name;
+      } else {
+        path = "/dev/" + kind + "/" + std::to_string(r.major) + ":" + std::to_string(r.minor);
+      }
+      allow.emplace_back(path, access);
+    }
+  }
+  return {{"DevicePolicy", std::string("strict")}, {"DeviceAllow", allow}};
 }
 
 std::vector<Property> annotation_properties(const std::map<std::string, std::string>& annotations) {

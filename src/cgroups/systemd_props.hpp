@@ -46,6 +46,13 @@ std::vector<Property> resource_properties(const spec::Resources& r, bool v2);
 // Throws Error(Invalid, "annotations.org.systemd.property.NAME", ...) for what it cannot read.
 std::vector<Property> annotation_properties(const std::map<std::string, std::string>& annotations);
 
+// linux.resources.devices (with runc's default allows) as DevicePolicy and DeviceAllow, as runc
+// makes them: deny-by-default rules become "strict" and one entry per allowed rule
+// ("/dev/char/1:3", "char-pts" for a whole major by its /proc/devices name, "char-*"); an
+// allow-by-default set is "auto" (its denials cannot be said to systemd; the cgroup's own
+// device rules, written after, enforce them). proc_devices: the host's /proc/devices.
+std::vector<Property> device_properties(const std::vector<spec::DeviceCgroup>& rules, const std::string& proc_devices);
+
 // "0-2,7" -> systemd's AllowedCPUs byte mask (bit n of byte n/8). Throws naming `field`.
 std::vector<uint8_t> cpu_mask(const std::string& list, const std::string& field);
 

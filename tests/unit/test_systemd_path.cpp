@@ -140,3 +140,34 @@ TEST_CASE("org.systemd.property.* annotations as GVariant text, as runc reads th
     CHECK(e.field() == "annotations.org.systemd.property.X");
   }
 }
+
+TEST_CASE("device rules as DevicePolicy and DeviceAllow, as runc makes them") {
+  using namespace ocirt::cgroups;
+  const std::string proc_devices = "Character devices:\n  1 mem\n  5 /dev/tty\n136 pts\n\nBlock devices:\n  8 sd\n";
+  // runc's defaults only: strict, every default allow named
+  auto props = device_properties({}, proc_devices);
+  REQUIRE(props.size() == 2);
+  CHECK(std::get<std::string>(props[0].value) == "strict");
+  auto allow = std::get<std::vector<std::pair<std::string, std::string>>>(props[1].value);
+  auto has = [&](const char* path, const char* access) {
+    for (auto& [p, a] : allow)
+      if (p == path && a == access) return true;
+    return false;
+  };
+  CHECK(has("char-*", "m"));
+  CHECK(has("block-*", "m"));
+  CHECK(has("/dev/char/1:3", "rwm"));   // /dev/null
+  CHECK(has("/dev/char/5:2", "rwm"));   // /dev/ptmx
+  CHECK(has("char-pts", "rwm"));        // 136:*, by its /proc/devices name
+  CHECK(has("/dev/char/10:200", "rwm"));
+  // a config allow of a whole block major, and one for a major no driver has (skipped)
+  ocirt::spec::DeviceCgroup sd{true, "b", "r", 8, std::nullopt}, none{true, "c", "rw", 250, std::nullopt};
+  allow = std::get<std::vector<std::pair<std::string, std::string>>>(device_properties({sd, none}, proc_devices)[1].value);
+  CHECK(has("block-sd", "r"));
+  for (auto& [p, a] : allow) CHECK(p.find("250") == std::string::npos);
+  // allow everything: auto, no list
+  ocirt::spec::DeviceCgroup all{true, "a", "rwm", std::nullopt, std::nullopt};
+  props = device_properties({all}, proc_devices);
+  CHECK(std::get<std::string>(props[0].value) == "auto");
+  CHECK(std::get<std::vector<std::pair<std::string, std::string>>>(props[1].value).empty());
+}

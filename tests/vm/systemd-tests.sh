@@ -170,6 +170,10 @@ t_sd_limits() {
   has "$show" "TasksMax=33" && has "$show" "CPUQuotaPerSecUSec=500ms" && has "$show" "Delegate=yes" &&
     has "$show" "Slice=system.slice" || { echo "$show" | tr '\n' ' '; return 1; }
   pid=$($R state sdt1 | jq -r .pid)
+  # the device rules as systemd's too (strict: runc's default allows named), still usable inside
+  dev=$(systemctl show -p DevicePolicy,DeviceAllow oci-rt-sdt1.scope | tr '\n' ' ')
+  has "$dev" "DevicePolicy=strict" && has "$dev" "/dev/char/1:3 rwm" && has "$dev" "char-pts rwm" || return 1
+  eq "$($R exec sdt1 sh -c 'echo x > /dev/null && head -c 3 /dev/zero | wc -c')" 3 "/dev/null and /dev/zero inside" || return 1
   case $MODE in
     v2)
       has "$show" "MemoryMax=67108864" && has "$show" "CPUWeight=20" && has "$show" "AllowedCPUs=0" || { echo "$show" | tr '\n' ' '; return 1; }
