@@ -42,7 +42,7 @@ struct StatFs {  // struct statfs of x86-64, only f_flags is read
 }  // namespace
 
 // Set when the binary was found on a read-only mount (this image was re-executed, or is
-// installed read-only), so that reexec_protected() need not ask again. Hidden: its address is
+// installed read-only) or on a sealed memfd copy, so that reexec_protected() need not ask again. Hidden: its address is
 // then PC-relative, not loaded from the GOT, which is not relocated yet.
 extern "C" [[gnu::visibility("hidden")]] int ocirt_binary_protected_early;
 int ocirt_binary_protected_early = 0;
@@ -61,7 +61,15 @@ extern "C" [[gnu::used]] void ocirt_early_reexec(long* sp) {
   }
   const long tree = sys(SYS_open_tree, -100 /* AT_FDCWD */, reinterpret_cast<long>("/proc/self/exe"),
                         OPEN_TREE_CLONE | 02000000 /* OPEN_TREE_CLOEXEC */);
-  if (tree < 0) return;
+  if (tree < 0) {
+    // No CAP_SYS_ADMIN (rootless): main() makes a sealed memfd copy. Are we that copy already?
+    const long exe = sys(SYS_open, reinterpret_cast<long>("/proc/self/exe"), 02000000 /* O_RDONLY|O_CLOEXEC */);
+    if (exe < 0) return;
+    const long seals = sys(SYS_fcntl, exe, 1034 /* F_GET_SEALS */);
+    sys(SYS_close, exe);
+    if (seals >= 0 && (seals & 0xf) == 0xf) ocirt_binary_protected_early = 1;  // seal, shrink, grow, write
+    return;
+  }
   struct mount_attr ro;
   ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   ro.attr_clr = 0;
