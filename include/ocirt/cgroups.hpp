@@ -43,6 +43,8 @@ struct Plan {
   std::string path;  // the cgroups path inside each hierarchy, e.g. "/myid"
   std::string unit;   // the systemd driver: the container's unit ("oci-rt-myid.scope"); else ""
   std::string slice;  // ... and its slice ("system.slice"), at create only (not recorded)
+  bool rootless = false;  // runc's rootless rules: no device rules; a limit on a dropped hierarchy
+                          // fails in runc's words (see drop_unwritable)
 };
 
 // cgroupsPath as runc: absolute below each hierarchy's root; relative below this process's
@@ -54,6 +56,12 @@ Plan plan(const System& host, const std::string& cgroups_path, const std::string
           const std::function<bool(const std::string&)>& exists);
 // The same for this host (System::get(), stat).
 Plan plan(const std::string& cgroups_path, const std::string& id);
+
+// Rootless without a cgroupsPath (runc's rule): the hierarchies where this process may not make
+// (no write access to the parent of the first dir to make) or join (no write access to an
+// existing leaf's cgroup.procs) the planned cgroup are dropped from p, leaves and to_create;
+// returns the dropped leaves. Sets p.rootless.
+std::vector<std::string> drop_unwritable(Plan& p);
 
 // How a container's cgroup comes to be and goes. Cgroupfs: the runtime makes and removes the
 // dirs itself, on the v1, hybrid and v2 layouts alike (the Manager takes each controller where
@@ -130,6 +138,10 @@ class Manager {
   const std::string& leaf_of(std::string_view controller) const;  // "" if none
   bool v2_for(std::string_view controller) const;
   const std::string& v2_dir() const;  // the leaf in the v2 hierarchy; "" if none
+  // Rootless: a resource whose controller has no leaf is refused in runc's words ("cannot set
+  // memory limit: container could not join or create cgroup").
+  void set_rootless(bool on) { rootless_ = on; }
+  bool rootless() const { return rootless_; }
 
  private:
   struct Leaf {
@@ -137,6 +149,7 @@ class Manager {
     const Hierarchy* h = nullptr;
   };
   std::vector<Leaf> leaves_;
+  bool rootless_ = false;
   Fd oom_fd_;  // the OOM notification fd, when asked for
   uint64_t oom_kills_ = 0;
   const Leaf* find(std::string_view controller) const;

@@ -27,6 +27,10 @@ struct CreateOptions {
   std::string notify_socket;  // the caller's NOTIFY_SOCKET (sd_notify): relayed from the container
   bool no_pivot = false, no_new_keyring = false;
   bool systemd_cgroup = false;  // the cgroup is a systemd unit (runc's --systemd-cgroup)
+  // runc's rootless cgroup rules (--rootless): without a cgroupsPath, a hierarchy where the
+  // cgroup cannot be made or joined is skipped with a warning, and device rules are not set
+  // (a resource limit that needs a skipped hierarchy is an error). See rootless_default().
+  bool rootless_cgroups = false;
   int preserve_fds = 0;
 };
 
@@ -128,5 +132,15 @@ std::string now_rfc3339();
 // unless that binary is on a read-only mount already. Call first thing in a front end that
 // creates or execs containers. Returns only if nothing needed to be done; throws on failure.
 void protect_binary(char** argv);
+
+// Host facts of running without root, read once. In a user namespace: ours is not the initial
+// one (its uid_map is not the identity), as under rootless podman.
+bool in_user_namespace();
+// runc's --rootless auto: not root, or root in a user namespace; never with systemd_cgroup.
+bool rootless_default(bool systemd_cgroup);
+// The state root when --root is not given, as runc: $XDG_RUNTIME_DIR/oci-rt when that is set and
+// we are not root (or are root in a user namespace, unless USER is "root"), else /run/oci-rt.
+// A $XDG_RUNTIME_DIR one is made (0700, sticky, as runc: it is not cleaned up behind our back).
+std::string default_state_root();
 
 }  // namespace ocirt

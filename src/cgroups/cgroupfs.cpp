@@ -23,7 +23,9 @@ class Cgroupfs final : public Driver {
     if (!cloned_into) Manager(p.leaves).add_process(pid);
   }
   std::vector<std::string> apply(const Plan& p, const spec::Resources& r, bool devices, bool update) const override {
-    return Manager(p.leaves).apply(r, devices, update);
+    Manager m(p.leaves);
+    m.set_rootless(p.rootless);
+    return m.apply(r, devices && !p.rootless, update);  // rootless: device rules are not ours to set
   }
   void destroy(const Plan& p, bool kill_processes) const override {
     Manager::destroy(p.leaves, p.to_create, kill_processes);

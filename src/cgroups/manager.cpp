@@ -297,6 +297,35 @@ Plan plan(const std::string& cgroups_path, const std::string& id) {
   return plan(System::get(), cgroups_path, id, [](const std::string& dir) { return exists(dir); });
 }
 
+std::vector<std::string> drop_unwritable(Plan& p) {
+  p.rootless = true;
+  std::vector<std::string> dropped;
+  auto below = [](const std::string& dir, const std::string& leaf) {
+    return dir == leaf || (leaf.size() > dir.size() && leaf.compare(0, dir.size(), dir) == 0 && leaf[dir.size()] == '/');
+  };
+  for (auto it = p.leaves.begin(); it != p.leaves.end();) {
+    const std::string& leaf = *it;
+    const std::string* top = nullptr;  // the first dir of this leaf's path we would make
+    for (auto& d : p.to_create)
+      if (below(d, leaf)) {
+        top = &d;
+        break;
+      }
+    const bool ok = top ? ::access(top->substr(0, top->rfind('/')).c_str(), W_OK | X_OK) == 0
+                        : ::access((leaf + "/cgroup.procs").c_str(), W_OK) == 0;
+    if (ok) {
+      ++it;
+      continue;
+    }
+    p.to_create.erase(std::remove_if(p.to_create.begin(), p.to_create.end(),
+                                     [&](const std::string& d) { return below(d, leaf); }),
+                      p.to_create.end());
+    dropped.push_back(leaf);
+    it = p.leaves.erase(it);
+  }
+  return dropped;
+}
+
 Manager::Manager(std::vector<std::string> leaves) {
   for (auto& l : leaves)
     if (const Hierarchy* h = hierarchy_of(l)) leaves_.push_back({l, h});

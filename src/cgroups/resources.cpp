@@ -26,6 +26,9 @@ struct Ctx {
   std::vector<std::string>& warnings;
   const std::string& leaf(const char* controller, const std::string& field) const {
     const std::string& l = m.leaf_of(controller);
+    if (l.empty() && m.rootless())  // runc's words
+      throw Error(field + ": cannot set " + std::string(controller) + " limit: container could not join or create cgroup",
+                  EPERM);
     if (l.empty())
       throw Error(field + ": the " + std::string(controller) + " controller is not available on this host", ENOTSUP);
     return l;

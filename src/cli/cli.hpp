@@ -19,7 +19,11 @@ struct Global {
   std::string root = "/run/oci-rt";
   std::string log, log_format = "text";
   bool debug = false, systemd_cgroup = false;
+  std::string rootless = "auto";  // --rootless as given: true, false or auto (see rootless_value)
 };
+
+// --rootless resolved ("auto": ocirt::rootless_default); throws on a value runc would refuse.
+bool rootless_value(const Global& g);
 
 // Each command: parses its own flags from argv (argv[0] is the command name), returns exit code.
 int cmd_create(const Global& g, int argc, char** argv);

@@ -50,4 +50,13 @@ std::string need_id(const cxxopts::ParseResult& r, const char* cmd) {
   return r["id"].as<std::string>();
 }
 
+bool rootless_value(const Global& g) {
+  // runc's parseBoolOrAuto: "" and "auto" detect, else a Go boolean
+  const std::string& v = g.rootless;
+  if (v.empty() || v == "auto") return rootless_default(g.systemd_cgroup);
+  if (v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False") return false;
+  throw Error(ErrorKind::Invalid, "", "invalid value for --rootless: \"" + v + "\" (true, false or auto)", EINVAL);
+}
+
 }  // namespace ocirt::cli

@@ -37,6 +37,7 @@ CreateOptions create_options(const Global& g, const cxxopts::ParseResult& r, con
   if (r.count("pidfd-socket")) o.pidfd_socket = r["pidfd-socket"].as<std::string>();
   if (const char* ns = getenv("NOTIFY_SOCKET"); ns && *ns) o.notify_socket = ns;  // sd_notify, as runc
   o.systemd_cgroup = g.systemd_cgroup;  // later commands use the driver the container was made with
+  o.rootless_cgroups = rootless_value(g);
   o.no_pivot = r.count("no-pivot");
   o.no_new_keyring = r.count("no-new-keyring");
   o.preserve_fds = r["preserve-fds"].as<int>();

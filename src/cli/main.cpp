@@ -112,7 +112,7 @@ std::string usage() {
          "   spec      create a new config.json (runc's template)\n"
          "   features  print what this build supports (JSON)\n\n"
          "GLOBAL OPTIONS:\n"
-         "   --root DIR               state directory (default /run/oci-rt)\n"
+         "   --root DIR               state directory (default /run/oci-rt; rootless: $XDG_RUNTIME_DIR/oci-rt)\n"
          "   --log FILE               log to FILE instead of stderr\n"
          "   --log-format text|json   log format (default text)\n"
          "   --debug                  log the steps\n"
@@ -190,11 +190,13 @@ int main(int argc, char** argv) {
         "criu", "", cxxopts::value<std::string>()->default_value(""))(
         "rootless", "", cxxopts::value<std::string>()->default_value("auto"))("v,version", "")("h,help", "");
     auto r = opts.parse(std::min(cmd, argc), argv);
-    g.root = r["root"].as<std::string>();
+    g.systemd_cgroup = r.count("systemd-cgroup");
+    g.rootless = r["rootless"].as<std::string>();  // resolved where it matters (create, run)
+    if (g.rootless != "auto") rootless_value(g);  // a bad value fails every command, as in runc
+    g.root = r.count("root") ? r["root"].as<std::string>() : ocirt::default_state_root();
     g.log = r["log"].as<std::string>();
     g.log_format = r["log-format"].as<std::string>();
     g.debug = r.count("debug");
-    g.systemd_cgroup = r.count("systemd-cgroup");
     if (g.log_format != "text" && g.log_format != "json") throw ocirt::Error("--log-format: must be text or json");
     if (r.count("version")) {
       out("oci-rt version " OCIRT_VERSION "\ncommit: " OCIRT_COMMIT "\nspec: " OCIRT_SPEC_VERSION "\n");

@@ -31,6 +31,27 @@ std::string now_rfc3339() { return sys::now_rfc3339(); }
 
 void protect_binary(char** argv) { linux_::reexec_protected(argv); }
 
+bool in_user_namespace() { return sys::in_user_namespace(); }
+
+bool rootless_default(bool systemd_cgroup) {
+  if (systemd_cgroup) return false;
+  return ::geteuid() != 0 || in_user_namespace();
+}
+
+std::string default_state_root() {
+  const char* xdg = getenv("XDG_RUNTIME_DIR");
+  if (!xdg || !*xdg) return "/run/oci-rt";
+  if (::geteuid() == 0) {
+    if (!in_user_namespace()) return "/run/oci-rt";  // the real root: /run/user/0 is not for us
+    const char* user = getenv("USER");
+    if (user && std::string_view(user) == "root") return "/run/oci-rt";
+  }
+  std::string root = std::string(xdg) + "/oci-rt";
+  if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("state root " + root + ": mkdir");
+  if (::chmod(root.c_str(), 0700 | S_ISVTX) < 0) throw_errno("state root " + root + ": chmod");
+  return root;
+}
+
 }  // namespace ocirt
 
 namespace ocirt::container {

@@ -40,6 +40,43 @@ std::string absolute_path(const std::string& p, const char* field) {
   return buf;
 }
 
+// An unprivileged runtime can only make what a user namespace of its own allows: runc's
+// rootless rules (libcontainer/configs/validate/rootless.go), in its words.
+void check_rootless(const spec::Config& cfg) {
+  const spec::Namespace* user = cfg.find_namespace("user");
+  if (!cfg.linux || !user) throw Error(ErrorKind::Invalid, "linux.namespaces", "rootless container requires user namespaces", EPERM);
+  if (user->path.empty()) {
+    if (cfg.linux->uid_mappings.empty())
+      throw Error(ErrorKind::Invalid, "linux.uidMappings", "rootless containers requires at least one UID mapping", EINVAL);
+    if (cfg.linux->gid_mappings.empty())
+      throw Error(ErrorKind::Invalid, "linux.gidMappings", "rootless containers requires at least one GID mapping", EINVAL);
+  }
+  auto mapped = [](const std::vector<spec::IdMapping>& m, unsigned long id) {
+    for (auto& e : m)
+      if (id >= e.container_id && id - e.container_id < e.size) return true;
+    return false;
+  };
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    const auto& opts = cfg.mounts[i].options;
+    for (size_t j = 0; j < opts.size(); ++j) {
+      const bool uid = opts[j].rfind("uid=", 0) == 0, gid = opts[j].rfind("gid=", 0) == 0;
+      if (!uid && !gid) continue;
+      char* end = nullptr;
+      errno = 0;
+      unsigned long id = strtoul(opts[j].c_str() + 4, &end, 10);
+      if (errno || end == opts[j].c_str() + 4 || *end) continue;  // not a number: the filesystem's to refuse
+      if (user->path.empty() && !mapped(uid ? cfg.linux->uid_mappings : cfg.linux->gid_mappings, id))
+        throw Error(ErrorKind::Invalid, "mounts[" + std::to_string(i) + "].options[" + std::to_string(j) + "]",
+                    "cannot specify " + opts[j] + " mount option for rootless container: no mapping found for " +
+                        (uid ? "uid " : "gid ") + std::to_string(id),
+                    EINVAL);
+    }
+  }
+  if (cfg.process && !cfg.process->user.additional_gids.empty())
+    throw Error(ErrorKind::Invalid, "process.user.additionalGids", "cannot set any additional groups in a rootless container",
+                EPERM);
+}
+
 struct Prepared {
   spec::Config cfg;
   std::string text;  // config.json as read: kept in the state dir for exec and update
@@ -68,6 +105,7 @@ Prepared prepare(const CreateOptions& o, bool hold_console) {
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
   }
+  if (::geteuid() != 0) check_rootless(p.cfg);
   if (p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
     throw Error(ErrorKind::Invalid, "console_socket", "required for process.terminal (or set terminal to false)", EINVAL);
   if (!o.console_socket.empty() && !p.cfg.process->terminal)
@@ -138,7 +176,23 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     rec.poststart = cfg.hooks->poststart;
     rec.poststop = cfg.hooks->poststop;
   }
-  cgroups::Plan plan = cgroup.plan(cfg.linux ? cfg.linux->cgroups_path : "", o.id);
+  const std::string& cgroups_path = cfg.linux ? cfg.linux->cgroups_path : std::string();
+  const bool rootless_cgroups = o.rootless_cgroups && cgroup.kind() == cgroups::DriverKind::Cgroupfs;
+  // rootless without a cgroupsPath: runc's default, the id below our own cgroup (v2: its parent)
+  cgroups::Plan plan = cgroup.plan(rootless_cgroups && cgroups_path.empty() ? o.id : cgroups_path, o.id);
+  if (rootless_cgroups && cgroups_path.empty()) {
+    std::vector<std::string> dropped = cgroups::drop_unwritable(plan);
+    if (!dropped.empty() && !rec.private_pidns)  // runc 1.2's words
+      spdlog::warn("Creating a rootless container with no cgroup and no private pid namespace. Such configuration "
+                   "is strongly discouraged (as it is impossible to properly kill all container's processes)");
+    if (!dropped.empty())
+      spdlog::warn("rootless: no cgroup in {} (not writable by us: not delegated); resource limits and "
+                   "cgroup-based operations do not cover {}",
+                   dropped.size() == 1 ? dropped[0] : std::to_string(dropped.size()) + " hierarchies",
+                   dropped.size() == 1 ? "it" : "them");
+  } else if (rootless_cgroups) {
+    plan.rootless = true;  // no device rules; a given cgroupsPath must be usable (runc)
+  }
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
   if (cgroup.kind() == cgroups::DriverKind::Systemd) rec.cgroup_driver = cgroups::driver_name(cgroup.kind());
@@ -180,6 +234,7 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     ctx.rootfs = p.rootfs;
     ctx.fifo_fd = fifo.get();
     ctx.no_pivot = o.no_pivot;
+    ctx.rootless = ::geteuid() != 0;
     ctx.no_new_keyring = o.no_new_keyring;
     ctx.preserve_fds = o.preserve_fds;
     ctx.cgroup = &plan;

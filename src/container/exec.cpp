@@ -123,6 +123,7 @@ Process exec(const ExecOptions& o) {
       if (f != CLONE_NEWPID) req.ns_flags |= f;
     }
     req.userns = cfg.has_namespace("user");
+    req.pidns_in_child = req.userns && ::geteuid() != 0 && cfg.has_namespace("pid");
   }
   auto leaves = r.cgroup_leaves;
   if (!o.cgroups.empty()) {

@@ -9,6 +9,7 @@
 #include "ocirt/error.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/in_root.hpp"
+#include "src/linux/processes.hpp"
 
 namespace ocirt::linux_ {
 namespace {
@@ -27,7 +28,10 @@ struct Node {
 // 755, no set-gid) a node made by root is 0:0 already, so a 0:0 node needs no chown there.
 void make_node_in(const InitContext& ctx, int dir, const std::string& name, const Node& n, const std::string& where,
                   bool in_new_dev) {
-  if (ctx.new_userns) {
+  // In a user namespace (the container's own, or the runtime's: rootless podman runs us as root
+  // in one) the kernel refuses mknod: the host's node is bound instead, as runc does.
+  static bool bind_nodes = false;
+  if (ctx.new_userns || bind_nodes) {
     // mknod is refused in a user namespace: bind the host's node onto an empty file.
     ::unlinkat(dir, name.c_str(), 0);  // a node of the same name in the image is replaced
     Fd f(::openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -40,6 +44,11 @@ void make_node_in(const InitContext& ctx, int dir, const std::string& name, cons
   }
   const dev_t dev = makedev(n.major, n.minor);
   if (::mknodat(dir, name.c_str(), n.type | (n.mode & 07777), dev) < 0) {
+    if (errno == EPERM && sys::in_user_namespace()) {
+      bind_nodes = true;
+      make_node_in(ctx, dir, name, n, where, in_new_dev);
+      return;
+    }
     // a node of the same name in the image is replaced
     if (errno != EEXIST || ::unlinkat(dir, name.c_str(), 0) < 0 ||
         ::mknodat(dir, name.c_str(), n.type | (n.mode & 07777), dev) < 0)

@@ -1,7 +1,9 @@
 // `exec`'s process (see exec.hpp).
 #include "src/linux/exec.hpp"
 
+#include <linux/sched.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -28,7 +30,24 @@ namespace {
     if (!sync::recv(sync_fd, go)) ::_exit(1);
     if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
     // all of the init's namespaces at once (the pid namespace came with the clone)
-    if (r.ns_flags && ::setns(init_pidfd, static_cast<int>(r.ns_flags)) < 0) throw_errno("join the container's namespaces");
+    if (r.pidns_in_child) {
+      // rootless: the user namespace first gives us the right to the pid namespace, which only
+      // our children enter; the one that goes on is the runtime's child, not ours
+      if (::setns(init_pidfd, static_cast<int>(r.ns_flags | CLONE_NEWPID)) < 0)
+        throw_errno("join the container's namespaces");
+      int pidfd = -1;
+      struct clone_args a {};
+      a.flags = CLONE_PARENT | CLONE_PIDFD;
+      a.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+      long pid = ::syscall(SYS_clone3, &a, sizeof a);
+      if (pid < 0) throw_errno("clone into the container's pid namespace");
+      if (pid > 0) {
+        sync::send_fd(sync_fd, sync::Type::Reborn, pidfd, "", pid);
+        ::_exit(0);
+      }
+    } else if (r.ns_flags && ::setns(init_pidfd, static_cast<int>(r.ns_flags)) < 0) {
+      throw_errno("join the container's namespaces");
+    }
     ::close(init_pidfd);
     if (!r.user.empty()) resolve_user(r.user, r.process.user);
     if (r.console) {
@@ -50,7 +69,7 @@ namespace {
 
 Child spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
   ForClone for_clone;  // the pid namespace applies to children: entered for the clone only
-  for_clone.enter(init_pidfd, CLONE_NEWPID, "join the container's pid namespace");
+  if (!r.pidns_in_child) for_clone.enter(init_pidfd, CLONE_NEWPID, "join the container's pid namespace");
   Child c = clone_child(0, r.cgroup_fd, for_clone, [&](int sync_fd) { exec_child(r, sync_fd, init_pidfd); },
                         "exec process");
   spdlog::debug("nsexec container setup: exec process {} cloned into the container's pid namespace", c.pid);

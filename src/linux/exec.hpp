@@ -20,6 +20,10 @@ struct ExecRequest {
   SeccompFilter* seccomp = nullptr;  // compiled (or from the cache) before the clone
   unsigned long ns_flags = 0;  // CLONE_NEW* of the container's namespaces, pid excluded
   bool userns = false;
+  // The runtime may not enter the container's pid namespace itself (rootless: that needs
+  // CAP_SYS_ADMIN in our own user namespace too): the child joins it with the user namespace and
+  // clones the process that goes on (see sync::Type::Reborn).
+  bool pidns_in_child = false;
   int preserve_fds = 0;
   int cgroup_fd = -1;  // v2: CLONE_INTO_CGROUP
   bool console = false;  // a pty whose master goes to the console hook

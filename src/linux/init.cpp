@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,6 +105,8 @@ void init_main(InitContext& ctx) {
     if (!sync::recv(sync_fd, go)) ::_exit(1);  // the parent is gone
     if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
     host_pid = static_cast<pid_t>(go.value);
+    // rootless: our id maps are written; from here nothing outside may reach our host things
+    if (ctx.dumpable_until_go && ::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("prctl(PR_SET_DUMPABLE)");
 
     if (ctx.new_userns) {
       if (::setresgid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresgid");

@@ -29,6 +29,11 @@ struct InitContext {
   };
   std::vector<Join> joins;         // namespaces the child joins by path (net, ipc, uts, cgroup, mount)
   bool new_userns = false;
+  // The runtime is not root (rootless): its binds are made by the init in its own user and mount
+  // namespaces, and the init stays dumpable until its id maps are written (newuidmap needs
+  // that); see spawn().
+  bool rootless = false;
+  bool dumpable_until_go = false;  // set by spawn(): cloned dumpable, cleared after Go
   bool unshare_cgroupns = false;   // cgroup namespace is made after the cgroup is joined
   bool no_pivot = false, no_new_keyring = false;
   bool console = false;            // process.terminal with a console socket

@@ -18,15 +18,21 @@ CgroupMount plan_cgroup(const spec::Config& cfg, const MountHost& host, const st
   if (!host.cgroups) return c;
   const cgroups::System& sys = *host.cgroups;
   const bool cgns = cfg.has_namespace("cgroup");
-  auto leaf = [&](size_t i) -> const std::string& {
-    if (!host.cgroup_leaves || i >= host.cgroup_leaves->size())
-      throw Error(what + ": no cgroup of the container in hierarchy " + std::to_string(i), EINVAL);
-    return (*host.cgroup_leaves)[i];
+  // The container's leaf in a hierarchy; without one (rootless: a hierarchy it could not use,
+  // runc's rule) this process's own cgroup there, as runc binds it.
+  auto leaf = [&](size_t i) -> std::string {
+    const cgroups::Hierarchy& h = sys.hierarchies[i];
+    if (host.cgroup_leaves)
+      for (const std::string& l : *host.cgroup_leaves)
+        if (l.size() > h.mount.size() && l.compare(0, h.mount.size(), h.mount) == 0 && l[h.mount.size()] == '/')
+          return l;
+    if (!host.rootless) throw Error(what + ": no cgroup of the container in " + h.mount, EINVAL);
+    return h.own_path == "/" ? h.mount : h.mount + h.own_path;
   };
   if (sys.layout == cgroups::Layout::V2) {
     CgroupSub s;
     s.fstype = "cgroup2";
-    if (!cgns) s.bind_source = leaf(0);
+    if (!cgns && !sys.hierarchies.empty()) s.bind_source = leaf(0);
     c.subs.push_back(std::move(s));
     return c;
   }
@@ -109,7 +115,10 @@ MountPlan plan_mounts(const spec::Config& cfg, const MountHost& host) {
     s.propagation = f.propagation & ~static_cast<unsigned long>(MS_REC);
     s.propagation_recursive = f.propagation & MS_REC;
     s.ordinary_dir = m.type == "proc" || m.type == "sysfs";
-    if (idmap || (bind && host.new_userns)) {
+    if (idmap && host.rootless)
+      throw Error("mounts[" + std::to_string(i) + "]: idmapped mounts need a runtime with CAP_SYS_ADMIN (this one is rootless)",
+                  EPERM);
+    if (idmap || (bind && host.new_userns && !host.rootless)) {
       s.kind = MountKind::ParentTree;
       s.idmap = idmap;
     } else if (bind) {

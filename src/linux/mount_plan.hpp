@@ -20,6 +20,8 @@ namespace ocirt::linux_ {
 struct MountHost {
   std::string bundle;       // absolute: a relative bind source is below it
   bool new_userns = false;  // the init gets a new user namespace: the parent opens every bind
+  bool rootless = false;    // the runtime cannot mount (not root): the init makes its binds itself, in
+                            // its own user namespace; no idmapped mounts
   bool selinux = false;     // SELinux is on: linux.mountLabel labels the filesystems we mount
   const cgroups::System* cgroups = nullptr;                 // the layout, for a "cgroup" mount
   const std::vector<std::string>* cgroup_leaves = nullptr;  // the container's leaf per hierarchy

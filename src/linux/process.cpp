@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <spawn.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -65,7 +68,7 @@ int ForClone::leave() {
 }
 
 Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::function<void(int)>& child_main,
-                  const char* what) {
+                  const char* what, bool stay_dumpable) {
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
     int e = errno;
@@ -77,7 +80,7 @@ Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::functi
   // from its first instruction, inherited from us at clone, so /proc/PID/{fd,root,cwd} are
   // closed to them. Its exec makes the container's process dumpable again. Ours is the caller's
   // to keep: given back right after the clone.
-  const int dumpable = ::prctl(PR_GET_DUMPABLE);
+  const int dumpable = stay_dumpable ? 0 : ::prctl(PR_GET_DUMPABLE);
   if (dumpable != 0 && ::prctl(PR_SET_DUMPABLE, 0) < 0) {
     int e = errno;
     ::close(sp[0]);
@@ -153,6 +156,18 @@ void drive(Child& c, const SpawnHooks& hooks, const char* who) {
         if (hooks.run_hooks) hooks.run_hooks(c.pid);
         sync::send(fd, sync::Type::HooksDone);
         continue;
+      case sync::Type::Reborn: {
+        // our child could not be cloned into the pid namespace (rootless exec): it joined and
+        // cloned the process that goes on, as our child (CLONE_PARENT), and exits now
+        if (!got || m.value <= 0) throw Error("sync: reborn process missing", EPROTO);
+        Fd old = std::move(c.pidfd);
+        const pid_t old_pid = c.pid;
+        c.pid = static_cast<pid_t>(m.value);
+        c.pidfd = std::move(got);
+        while (::waitpid(old_pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        continue;
+      }
       case sync::Type::Created:
         report_notes(m.text);
         return;
@@ -217,6 +232,92 @@ void write_proc(pid_t pid, const char* file, const std::string& text, const char
     sys::write_file("/proc/" + std::to_string(pid) + "/" + file, text);
   } catch (Error& e) {
     throw Error(ErrorKind::System, field, e.what(), e.err());
+  }
+}
+
+// newuidmap/newgidmap (the uidmap package: setuid root, they check the caller's /etc/subuid or
+// /etc/subgid ranges) write a map an unprivileged runtime may not: PID then the triplets.
+void run_map_tool(const char* tool, pid_t pid, const std::vector<spec::IdMapping>& m, const char* field) {
+  std::string path;
+  for (const char* dir : {"/usr/bin/", "/bin/", "/usr/local/bin/", "/usr/sbin/"}) {
+    std::string p = std::string(dir) + tool;
+    if (::access(p.c_str(), X_OK) == 0) {
+      path = p;
+      break;
+    }
+  }
+  if (path.empty())
+    throw Error(ErrorKind::System, field,
+                std::string("more than a mapping of our own id needs ") + tool + " (install the uidmap package)", ENOENT);
+  std::vector<std::string> args = {tool, std::to_string(pid)};
+  for (auto& e : m) {
+    args.push_back(std::to_string(e.container_id));
+    args.push_back(std::to_string(e.host_id));
+    args.push_back(std::to_string(e.size));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) < 0) throw_errno(std::string(field) + ": " + tool + ": pipe");
+  Fd r(out[0]), w(out[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, w.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, w.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  static char* const no_env[] = {nullptr};
+  pid_t child = -1;
+  const int err = ::posix_spawn(&child, path.c_str(), &fa, &attr, argv.data(), no_env);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  w.reset();
+  if (err) throw Error(ErrorKind::System, field, std::string("run ") + path + ": " + strerror(err), err);
+  std::string said;
+  char buf[512];
+  for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (said.size() < 4096) said.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+  throw Error(ErrorKind::System, field,
+              path + " failed" + (said.empty() ? std::string() : ": " + said) +
+                  " (the ranges must be the caller's in /etc/" + (tool[3] == 'u' ? "subuid" : "subgid") + ")",
+              EPERM);
+}
+
+// The init's id maps. As root (or root in a user namespace with the ids mapped): written
+// directly. Unprivileged (rootless), as runc: a single mapping of our own euid (egid) is written
+// directly, setgroups denied first for the gid map as the kernel requires; anything more goes
+// through newuidmap/newgidmap. The init is dumpable until then (clone_child), so that its
+// /proc/PID files are ours and the tools accept it as our process.
+void write_id_maps(pid_t pid, const spec::Linux& l) {
+  if (::geteuid() == 0) {
+    write_proc(pid, "uid_map", id_map_text(l.uid_mappings), "linux.uidMappings");
+    write_proc(pid, "gid_map", id_map_text(l.gid_mappings), "linux.gidMappings");
+    return;
+  }
+  auto own = [](const std::vector<spec::IdMapping>& m, uint32_t id) {
+    return m.size() == 1 && m[0].size == 1 && m[0].host_id == id;
+  };
+  if (own(l.uid_mappings, ::geteuid())) write_proc(pid, "uid_map", id_map_text(l.uid_mappings), "linux.uidMappings");
+  else run_map_tool("newuidmap", pid, l.uid_mappings, "linux.uidMappings");
+  if (own(l.gid_mappings, ::getegid())) {
+    write_proc(pid, "setgroups", "deny", "linux.gidMappings");
+    write_proc(pid, "gid_map", id_map_text(l.gid_mappings), "linux.gidMappings");
+  } else {
+    run_map_tool("newgidmap", pid, l.gid_mappings, "linux.gidMappings");
   }
 }
 
@@ -285,14 +386,13 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
     throw;
   }
 
+  // rootless: dumpable until its id maps are written (the init then clears it, after Go)
+  ctx.dumpable_until_go = ctx.rootless && (flags & CLONE_NEWUSER);
   Child c = clone_child(flags, cgroup_fd, for_clone, [&ctx](int sync_fd) {
     ctx.sync_fd = sync_fd;
     init_main(ctx);
-  }, "container process");
-  if (cfg.linux && (flags & CLONE_NEWUSER)) {
-    write_proc(c.pid, "uid_map", id_map_text(cfg.linux->uid_mappings), "linux.uidMappings");
-    write_proc(c.pid, "gid_map", id_map_text(cfg.linux->gid_mappings), "linux.gidMappings");
-  }
+  }, "container process", ctx.dumpable_until_go);
+  if (cfg.linux && (flags & CLONE_NEWUSER)) write_id_maps(c.pid, *cfg.linux);
   if (cfg.process->oom_score_adj)
     write_proc(c.pid, "oom_score_adj", std::to_string(*cfg.process->oom_score_adj), "process.oomScoreAdj");
   // the steps in runc's debug words, so a runc user's log reading carries over

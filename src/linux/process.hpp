@@ -58,8 +58,10 @@ class ForClone {
 // clone3 into `flags` (plus CLONE_PIDFD; CLONE_INTO_CGROUP when cgroup_fd >= 0) with a
 // SOCK_SEQPACKET sync channel; the child runs child_main with its end and never returns. We
 // are back in our own pid/time namespaces when this returns; on failure nothing is left.
+// stay_dumpable (rootless init): the child is not made non-dumpable for the clone; it must clear
+// that itself once the runtime has written its id maps.
 Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::function<void(int)>& child_main,
-                  const char* what);
+                  const char* what, bool stay_dumpable = false);
 
 // Our side of the set-up: waits for the child's Ready, joins it to its cgroup (on_clone), sends
 // Go with its pid, then answers it (hooks, console, seccomp listener) until it reports Created,

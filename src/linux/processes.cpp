@@ -1,6 +1,8 @@
 // Processes by pid and pidfd (see processes.hpp).
 #include "src/linux/processes.hpp"
 
+#include "ocirt/error.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,6 +47,21 @@ std::string boot_id() {
   if (!try_read_file("/proc/sys/kernel/random/boot_id", s)) return {};
   while (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
+}
+
+bool in_user_namespace() {
+  static const bool in = [] {
+    std::string map;
+    try {
+      if (!try_read_file("/proc/self/uid_map", map)) return false;  // no user namespaces at all
+    } catch (const ocirt::Error&) {
+      return false;
+    }
+    unsigned long inner = 1, outer = 1, count = 0;
+    return sscanf(map.c_str(), "%lu %lu %lu", &inner, &outer, &count) != 3 || inner != 0 || outer != 0 ||
+           count != 4294967295UL;
+  }();
+  return in;
 }
 
 void kill_and_reap(int pidfd, pid_t pid) {

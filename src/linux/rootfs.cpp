@@ -265,6 +265,7 @@ MountHost mount_host(const InitContext& ctx) {
   MountHost h;
   h.bundle = ctx.bundle;
   h.new_userns = ctx.new_userns;
+  h.rootless = ctx.rootless || (ctx.cgroup && ctx.cgroup->rootless);
   h.selinux = ctx.lsm.selinux;
   h.cgroups = &cgroups::System::get();
   if (ctx.cgroup) h.cgroup_leaves = &ctx.cgroup->leaves;

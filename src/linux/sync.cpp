@@ -82,9 +82,10 @@ bool recv(int fd, Message& m, int* fd_out) {
   }
 }
 
-void send_fd(int fd, Type t, int passed, const std::string& text) {
+void send_fd(int fd, Type t, int passed, const std::string& text, int64_t value) {
   Message m{};
   m.type = t;
+  m.value = value;
   snprintf(m.text, sizeof m.text, "%s", text.c_str());
   sys::send_with_fd(fd, &m, offsetof(Message, text) + strlen(m.text) + 1, passed, "sync: send fd");
 }

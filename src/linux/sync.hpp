@@ -25,6 +25,8 @@ enum class Type : uint32_t {
   ConsoleDone,     // parent -> child: the master went to --console-socket
   Error,           // child -> parent: step + errno + text
   Ready,           // child -> parent: own scratch memory touched; move me into the cgroup now
+  Reborn,          // child -> parent (rootless exec): a pidfd (SCM_RIGHTS) and value: the pid of
+                   // the grandchild that goes on in the container's pid namespace; the sender exits
 };
 
 struct Message {
@@ -43,7 +45,7 @@ void send_error(int fd, const std::exception& e);
 ocirt::Error error_of(const Message& m);
 void send_text(int fd, Type t, const std::string& text);
 // One message carrying one fd (SCM_RIGHTS).
-void send_fd(int fd, Type t, int passed, const std::string& text = "");
+void send_fd(int fd, Type t, int passed, const std::string& text = "", int64_t value = 0);
 // Receives one message. Returns false on EOF (the peer is gone). A passed fd lands in *fd_out.
 bool recv(int fd, Message& m, int* fd_out = nullptr);
 // Receives and requires `want`; an Error message is rethrown as ocirt::Error.
