@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# Rootless: oci-rt run by a user without privileges (runc's rootless mode): the user namespace
+# and its maps made by the runtime (directly, or through newuidmap/newgidmap for several
+# ranges), state under $XDG_RUNTIME_DIR/oci-rt, binds made inside the container's namespaces,
+# the binary protected by a sealed copy, runc's rootless rules with the field named. The test
+# user is made for this file and removed with everything it owns.
+
+load helpers
+load rootless
+
+setup_file() {
+  setup_template
+  setup_rootless_user ocirt-rl
+}
+
+teardown_file() {
+  teardown_rootless_user
+}
+
+setup() {
+  ID=ocirt-rl-$$-$BATS_TEST_NUMBER
+  B=$RL_DIR/b-$BATS_TEST_NUMBER
+  mkdir -p "$B"
+  cp -a "$TEMPLATE/rootfs" "$B/rootfs"
+  chown -R "$RL_UID:$RL_GID" "$B"
+  # the config as a rootless user gets it
+  as_user "$RL_BIN" spec --rootless --bundle "$B"
+  rl_cfg '.process.terminal = false'
+}
+
+teardown() {
+  local d
+  for d in "$RL_XDG"/oci-rt/*; do
+    [ -e "$d/state.json" ] || continue
+    as_user "$RL_BIN" delete --force "$(basename "$d")" >/dev/null 2>&1 || true
+  done
+  for p in ${KILL_PIDS:-}; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$B"
+}
+
+rl_cfg() {
+  jq "$@" "$B/config.json" > "$B/config.json.new" && mv "$B/config.json.new" "$B/config.json" && chown "$RL_UID:$RL_GID" "$B/config.json"
+}
+rl_args() { rl_cfg --argjson a "$(json_array "$@")" '.process.args = $a'; }
+rl() { as_user "$RL_BIN" "$@"; }
+
+# nothing of ID is left: state dir, processes of the user, cgroups named after it
+rl_nothing_left() {
+  [ ! -e "$RL_XDG/oci-rt/$ID" ] || { echo "state dir left"; return 1; }
+  # (a zombie is gone already: it waits only for the host's init to reap it)
+  local p left=
+  for p in $(pgrep -u "$RL_UID"); do grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || left="$left $p"; done
+  [ -z "$left" ] || { echo "processes left: $(ps -o pid,stat,args -p ${left// /,})"; return 1; }
+  [ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "$ID" 2>/dev/null)" ] || { echo "cgroup left"; return 1; }
+}
+
+@test "rootless: spec --rootless + run: root inside, mapped to the user; state under \$XDG_RUNTIME_DIR/oci-rt" {
+  rl_args sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; ls -ld /run/oci-rt-state 2>&1; echo ok'
+  run rl run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  out=$(echo "$output" | grep -v 'level=warning\|warning:' | tr -s ' ' | sed 's/^ //')
+  [ "$(echo "$out" | sed -n 1,4p | tr '\n' '|')" = "0|0|0 $RL_UID 1|0 $RL_GID 1|" ]
+  [[ "$output" == *ok* ]]
+  # the state root is the user's, made 0700 with the sticky bit (runc's)
+  [ "$(stat -c '%U %a' "$RL_XDG/oci-rt")" = "$RL_USER 1700" ]
+  # this host's cgroups are not delegated to the user: skipped, with a warning, as runc
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+    [[ "$output" == *"rootless: no cgroup in"*"not delegated"* ]]
+  fi
+  rl_nothing_left
+}
+
+@test "rootless: several id ranges go through newuidmap/newgidmap (the user's /etc/subuid)" {
+  rl_cfg --argjson u "$RL_UID" --argjson g "$RL_GID" --argjson s "$RL_SUBID_START" '
+    .linux.uidMappings = [{containerID: 0, hostID: $u, size: 1}, {containerID: 1, hostID: $s, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: $g, size: 1}, {containerID: 1, hostID: $s, size: 65536}]
+    | .root.readonly = false
+    | .process.capabilities.bounding += ["CAP_CHOWN"] | .process.capabilities.effective += ["CAP_CHOWN"]
+    | .process.capabilities.permitted += ["CAP_CHOWN"]'
+  rl_args sh -c 'cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/owned && chown 1000:1000 /tmp/owned && echo chowned'
+  run rl run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  maps=$(echo "$output" | grep -E '^ *[0-9]+ +[0-9]+ +[0-9]+$' | tr -s ' ' | sed 's/^ //' | tr '\n' '|')
+  [ "$maps" = "0 $RL_UID 1|1 $RL_SUBID_START 65536|0 $RL_GID 1|1 $RL_SUBID_START 65536|" ]
+  [[ "$output" == *chowned* ]]
+  # container uid 1000 is host uid SUBID_START + 999
+  [ "$(stat -c %u:%g "$B/rootfs/tmp/owned")" = "$((RL_SUBID_START + 999)):$((RL_SUBID_START + 999))" ]
+  rm -f "$B/rootfs/tmp/owned"
+  rl_nothing_left
+}
+
+@test "rootless: create, start, exec (output, exit status, -t, detached), kill, delete: nothing left" {
+  rl_args sleep 1000
+  rl create --bundle "$B" "$ID"
+  [ "$(rl state "$ID" | jq -r .status)" = created ]
+  [ -e "$RL_XDG/oci-rt/$ID/state.json" ]
+  [ "$(rl list -q)" = "$ID" ]
+  [ "$(rl list --format json | jq -r '.[0].owner')" = "$RL_USER" ]
+  rl start "$ID"
+  [ "$(rl state "$ID" | jq -r .status)" = running ]
+  # exec joins every namespace, the user namespace first; the process sees the container's
+  run rl exec "$ID" sh -c 'echo in; cat /proc/1/cmdline | tr "\0" " "; id -u; exit 3'
+  [ "$status" -eq 3 ]
+  [ "${lines[0]}" = in ] && [ "${lines[1]}" = "sleep 1000 " ] && [ "${lines[2]}" = 0 ]
+  run rl exec -t "$ID" tty </dev/null
+  [ "$status" -eq 0 ] && [[ "$output" == /dev/pts/* ]]
+  rl exec -d --pid-file "$RL_DIR/exec.pid" "$ID" sleep 500
+  pid=$(cat "$RL_DIR/exec.pid")
+  [ "$(cut -d' ' -f1 /proc/$pid/cmdline 2>/dev/null | tr '\0' ' ')" = "sleep 500 " ]
+  rl kill "$ID" KILL
+  for i in $(seq 100); do [ "$(rl state "$ID" | jq -r .status)" = stopped ] && break; sleep 0.05; done
+  [ "$(rl state "$ID" | jq -r .status)" = stopped ]
+  rl delete "$ID"
+  rl_nothing_left
+}
+
+@test "rootless: bind mounts are made inside the container's namespaces (rw and ro)" {
+  mkdir -p "$B/vol" && echo hi > "$B/vol/f" && chown -R "$RL_UID:$RL_GID" "$B/vol"
+  rl_cfg --arg v "$B/vol" '.mounts += [{destination: "/rw", type: "bind", source: $v, options: ["rbind"]},
+                                      {destination: "/ro", type: "bind", source: $v, options: ["rbind", "ro"]}]'
+  rl_args sh -c 'cat /ro/f; echo written > /rw/g; touch /ro/h 2>&1; echo done'
+  run rl run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *hi* && "$output" == *"Read-only file system"* && "$output" == *done* ]]
+  [ "$(cat "$B/vol/g")" = written ] && [ ! -e "$B/vol/h" ]
+  rl_nothing_left
+}
+
+@test "rootless: CVE-2019-5736: the runtime runs from a sealed copy; the user's binary cannot be written through /proc/PID/exe" {
+  cp "$RL_BIN" "$BATS_TEST_TMPDIR/orig"
+  rl_args sleep 1000
+  rl run -d --bundle "$B" "$ID"
+  # a foreground exec: the runtime waits as the process's parent
+  as_user "$RL_BIN" exec "$ID" sleep 300 &
+  bg=$!
+  KILL_PIDS=$bg
+  # the subshell runs setpriv, which becomes oci-rt exec (one pid); its child is the process
+  rt=
+  for i in $(seq 100); do
+    rt=$(pgrep -P $bg | head -1)
+    [ -n "$rt" ] && [ -n "$(pgrep -P "$rt")" ] && break
+    sleep 0.05
+  done
+  KILL_PIDS="$bg $rt"
+  exe=$(readlink /proc/$rt/exe)
+  # the 2019 exploit's move, by a process of the same user: hold the runtime's exe, wait until
+  # it no longer runs, then write through the handle
+  as_user sh -c "exec 3</proc/$rt/exe || exit 9; echo held > $RL_DIR/held; while [ ! -e $RL_DIR/go ]; do sleep 0.05; done
+                 if echo PWNED 2>$RL_DIR/err >/proc/self/fd/3; then echo WROTE; else echo FAILED; fi > $RL_DIR/result" &
+  KILL_PIDS="$KILL_PIDS $!"
+  for i in $(seq 100); do [ -e "$RL_DIR/held" ] && break; sleep 0.05; done
+  [ -e "$RL_DIR/held" ]
+  kill -9 "$rt"
+  wait "$bg" || true
+  touch "$RL_DIR/go"
+  for i in $(seq 100); do [ -s "$RL_DIR/result" ] && break; sleep 0.05; done
+  cat "$RL_DIR/result" "$RL_DIR/err"
+  [ "$(cat "$RL_DIR/result")" = FAILED ]
+  grep -q "Operation not permitted" "$RL_DIR/err"
+  cmp "$RL_BIN" "$BATS_TEST_TMPDIR/orig"
+  [[ "$exe" == /memfd:oci-rt* ]]
+  rm -f "$RL_DIR/held" "$RL_DIR/go" "$RL_DIR/result" "$RL_DIR/err"
+  # the created init is not dumpable: its /proc/PID/exe cannot even be opened by the user
+  rl delete --force "$ID"
+  rl_args true
+  rl create --bundle "$B" "$ID"
+  pid=$(rl state "$ID" | jq -r .pid)
+  run as_user sh -c "exec 3</proc/$pid/exe"
+  [ "$status" -ne 0 ] && [[ "$output" == *"ermission denied"* ]]
+  rl delete --force "$ID"
+  rl_nothing_left
+}
+
+@test "rootless: what the runtime may not do is refused naming the field, and leaves nothing" {
+  rl_args true
+  # a limit without a delegated cgroup (runc's words)
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+    rl_cfg '.linux.resources = {pids: {limit: 10}}'
+    run rl run --bundle "$B" "$ID"
+    [ "$status" -ne 0 ] && [[ "$output" == *"linux.resources.pids.limit"*"cannot set pids limit: container could not join or create cgroup"* ]]
+    rl_nothing_left
+    rl_cfg 'del(.linux.resources)'
+  fi
+  # no user namespace
+  cp "$B/config.json" "$B/saved.json"
+  rl_cfg '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
+  run rl run --bundle "$B" "$ID"
+  [ "$status" -ne 0 ] && [[ "$output" == *"linux.namespaces"*"rootless container requires user namespaces"* ]]
+  cp "$B/saved.json" "$B/config.json"
+  # a range that is not the user's
+  rl_cfg '.linux.uidMappings += [{containerID: 1, hostID: 1000000, size: 10}]'
+  run rl run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -ne 0 ] && [[ "$output" == *"linux.uidMappings"*newuidmap* ]]
+  rl_nothing_left
+  cp "$B/saved.json" "$B/config.json"
+  # additional groups, an unmapped uid= mount option, a lower oom_score_adj
+  rl_cfg '.process.user.additionalGids = [5]'
+  run rl run --bundle "$B" "$ID"
+  [ "$status" -ne 0 ] && [[ "$output" == *"process.user.additionalGids"*"cannot set any additional groups in a rootless container"* ]]
+  cp "$B/saved.json" "$B/config.json"
+  rl_cfg '.mounts += [{destination: "/t", type: "tmpfs", source: "tmpfs", options: ["uid=1000"]}]'
+  run rl run --bundle "$B" "$ID"
+  [ "$status" -ne 0 ] && [[ "$output" == *"mounts["*"].options[0]"*"cannot specify uid=1000 mount option for rootless container"* ]]
+  cp "$B/saved.json" "$B/config.json"
+  rl_cfg '.process.oomScoreAdj = -500'
+  run rl run --bundle "$B" "$ID"
+  [ "$status" -ne 0 ] && [[ "$output" == *"process.oomScoreAdj"* ]]
+  rl_nothing_left
+  cp "$B/saved.json" "$B/config.json"
+  # --rootless takes runc's values
+  run rl --rootless maybe list
+  [ "$status" -ne 0 ] && [[ "$output" == *'invalid value for --rootless: "maybe"'* ]]
+  run rl --rootless false list
+  [ "$status" -eq 0 ]
+  rl_nothing_left
+}
