@@ -57,7 +57,8 @@ if [ -n "${OCIRT_VM_EXTRA:-}" ]; then
 fi
 # settings for the VM script: per-test limit, --debug logs of oci-rt in failures
 printf 'LIMIT=%s\nOCIRT_DEBUG=%s\n' "${OCIRT_VM_TEST_LIMIT:-180}" "${OCIRT_VM_DEBUG:-}" > "$ird/vm.env"
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$ird/etc/passwd"
+printf 'root:x:0:0:root:/root:/bin/sh\nrl:x:1000:1000:rootless tests:/tmp:/bin/sh\n' > "$ird/etc/passwd"
+printf 'root:x:0:\nrl:x:1000:\n' > "$ird/etc/group"
 
 # The container rootfs (busybox) and one bundle per case, configs made here with jq.
 OCIRT=$OCIRT sh contrib/make-bundle.sh "$work/tmpl" >/dev/null || fail "make-bundle failed"
@@ -93,6 +94,15 @@ mkb mknodonly "$(jq -c '.linux.resources.devices += [{"allow": true, "type": "c"
 mkb nested '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/vmtest-a/b/nested"'
 mkb relative '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "vmtest-rel"'
 mkb rt '.process.args = ["true"] | .linux.resources = {"cpu": {"realtimeRuntime": 1000, "realtimePeriod": 100000}}'
+# rootless (uid 1000, runc's `spec --rootless` changes): a user namespace, /sys bound, no gid=5
+mkb rootless '.process.args = ["sleep", "1000"]
+  | .linux.namespaces = (.linux.namespaces | map(select(.type != "network")) + [{"type": "user"}])
+  | .linux.uidMappings = [{"containerID": 0, "hostID": 1000, "size": 1}]
+  | .linux.gidMappings = [{"containerID": 0, "hostID": 1000, "size": 1}]
+  | .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys",
+                    "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+  | .mounts |= map(if .options then .options |= map(select(startswith("gid=") | not)) else . end)
+  | .linux.resources = {"memory": {"limit": 33554432}, "pids": {"limit": 20}}'
 mkb v1only '.process.args = ["true"] | .linux.resources = {"memory": {"swappiness": 10, "limit": 67108864}}'
 
 cat > "$ird/init" <<'EOF'

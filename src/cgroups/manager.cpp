@@ -210,7 +210,10 @@ const Hierarchy* hierarchy_of(const std::string& leaf) {
 
 // v2: enable the root's controllers in every ancestor's subtree_control, top down, where
 // missing (as runc does; a cgroup with processes of its own refuses, and then we say which).
-void enable_controllers(const Hierarchy& h, const std::string& leaf) {
+// Rootless (tolerant): each controller on its own and failures ignored, as runc does; a level
+// above the delegated subtree is not ours to change, and a limit that needs a controller that
+// stays off fails when it is set, naming it.
+void enable_controllers(const Hierarchy& h, const std::string& leaf, bool tolerant) {
   const auto& want = System::get().v2_controllers;
   if (want.empty()) return;
   std::string dir = h.mount;
@@ -230,7 +233,13 @@ void enable_controllers(const Hierarchy& h, const std::string& leaf) {
       add += '+';
       add += c;
     }
-    if (!add.empty()) put(dir, "cgroup.subtree_control", add, "cgroup " + dir + ": enable controllers");
+    if (!add.empty() && !tolerant) put(dir, "cgroup.subtree_control", add, "cgroup " + dir + ": enable controllers");
+    for (std::string_view c : tolerant ? path::split(add, ' ') : std::vector<std::string_view>()) {
+      try {
+        put(dir, "cgroup.subtree_control", std::string(c), "");
+      } catch (const Error&) {
+      }
+    }
     dir = h.mount + rest.substr(0, i);
   }
 }
@@ -380,7 +389,7 @@ void Manager::create(const Plan& p) {
   // v2: controllers are enabled top down once the dirs exist (none has processes yet)
   for (auto& leaf : p.leaves) {
     const Hierarchy* h = hierarchy_of(leaf);
-    if (h && h->v2) enable_controllers(*h, leaf);
+    if (h && h->v2) enable_controllers(*h, leaf, p.rootless);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "src/container/internal.hpp"
 #include "src/linux/console.hpp"
 #include "src/linux/exec.hpp"
+#include "src/linux/processes.hpp"
 #include "src/linux/linux.hpp"
 #include "src/linux/seccomp.hpp"
 #include "src/linux/files.hpp"
@@ -123,7 +124,8 @@ Process exec(const ExecOptions& o) {
       if (f != CLONE_NEWPID) req.ns_flags |= f;
     }
     req.userns = cfg.has_namespace("user");
-    req.pidns_in_child = req.userns && ::geteuid() != 0 && cfg.has_namespace("pid");
+    if (::geteuid() != 0 || sys::in_user_namespace())
+      req.pidns = cfg.has_namespace("pid") ? linux_::ExecRequest::PidNs::InChild : linux_::ExecRequest::PidNs::Shared;
   }
   auto leaves = r.cgroup_leaves;
   if (!o.cgroups.empty()) {

@@ -30,7 +30,7 @@ namespace {
     if (!sync::recv(sync_fd, go)) ::_exit(1);
     if (go.type != sync::Type::Go) throw Error("sync: expected go", EPROTO);
     // all of the init's namespaces at once (the pid namespace came with the clone)
-    if (r.pidns_in_child) {
+    if (r.pidns == ExecRequest::PidNs::InChild) {
       // rootless: the user namespace first gives us the right to the pid namespace, which only
       // our children enter; the one that goes on is the runtime's child, not ours
       if (::setns(init_pidfd, static_cast<int>(r.ns_flags | CLONE_NEWPID)) < 0)
@@ -69,7 +69,7 @@ namespace {
 
 Child spawn_exec(ExecRequest& r, int init_pidfd, const SpawnHooks& on) {
   ForClone for_clone;  // the pid namespace applies to children: entered for the clone only
-  if (!r.pidns_in_child) for_clone.enter(init_pidfd, CLONE_NEWPID, "join the container's pid namespace");
+  if (r.pidns == ExecRequest::PidNs::ForClone) for_clone.enter(init_pidfd, CLONE_NEWPID, "join the container's pid namespace");
   Child c = clone_child(0, r.cgroup_fd, for_clone, [&](int sync_fd) { exec_child(r, sync_fd, init_pidfd); },
                         "exec process");
   spdlog::debug("nsexec container setup: exec process {} cloned into the container's pid namespace", c.pid);

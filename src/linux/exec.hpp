@@ -20,10 +20,12 @@ struct ExecRequest {
   SeccompFilter* seccomp = nullptr;  // compiled (or from the cache) before the clone
   unsigned long ns_flags = 0;  // CLONE_NEW* of the container's namespaces, pid excluded
   bool userns = false;
-  // The runtime may not enter the container's pid namespace itself (rootless: that needs
-  // CAP_SYS_ADMIN in our own user namespace too): the child joins it with the user namespace and
-  // clones the process that goes on (see sync::Type::Reborn).
-  bool pidns_in_child = false;
+  // How the process gets into the container's pid namespace. ForClone: the runtime enters it for
+  // the clone. InChild: the runtime may not (entering, or coming back, needs CAP_SYS_ADMIN in
+  // the initial user namespace: rootless, or root in rootless podman's user namespace), so the
+  // child joins it with the others and clones the process that goes on (sync::Type::Reborn).
+  // Shared: the container has no pid namespace of its own; nothing to enter.
+  enum class PidNs { ForClone, InChild, Shared } pidns = PidNs::ForClone;
   int preserve_fds = 0;
   int cgroup_fd = -1;  // v2: CLONE_INTO_CGROUP
   bool console = false;  // a pty whose master goes to the console hook

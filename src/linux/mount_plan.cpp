@@ -33,6 +33,8 @@ CgroupMount plan_cgroup(const spec::Config& cfg, const MountHost& host, const st
     CgroupSub s;
     s.fstype = "cgroup2";
     if (!cgns && !sys.hierarchies.empty()) s.bind_source = leaf(0);
+    if (cgns && !sys.hierarchies.empty() && (host.rootless || (host.cgroup_leaves && !host.cgroup_leaves->empty())))
+      s.fallback_source = leaf(0);
     c.subs.push_back(std::move(s));
     return c;
   }

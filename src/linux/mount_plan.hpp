@@ -42,6 +42,8 @@ struct CgroupSub {
   std::string fstype;              // with a cgroup namespace: "cgroup" or "cgroup2", mounted fresh
   std::string data;                // with a cgroup namespace on v1: the controllers
   std::string bind_source;         // without one: the container's leaf, bound ("" with a namespace)
+  std::string fallback_source;     // v2 with one: bound when the kernel refuses a fresh cgroup2 (EPERM, or
+                                   // EBUSY: the host's cgroup2 is already there, from a /sys rbind), as runc
   std::vector<std::string> links;  // co-mounted controllers' symlinks to name (cpu -> cpu,cpuacct)
 };
 

@@ -162,7 +162,10 @@ void mount_cgroup(int rootfd, const MountStep& s, int target) {
     if (s.cgroup.subs.empty()) throw Error("mount " + dest + ": no cgroup hierarchy planned", EINVAL);
     const CgroupSub& sub = s.cgroup.subs[0];
     if (sub.bind_source.empty()) {
-      if (::mount("cgroup2", fd_path(target).c_str(), "cgroup2", f.flags, nullptr) < 0) throw_errno("mount " + dest);
+      if (::mount("cgroup2", fd_path(target).c_str(), "cgroup2", f.flags, nullptr) < 0) {
+        if ((errno != EPERM && errno != EBUSY) || sub.fallback_source.empty()) throw_errno("mount " + dest);
+        bind_onto(AT_FDCWD, sub.fallback_source.c_str(), target, false, f, "mount " + dest);
+      }
     } else {
       bind_onto(AT_FDCWD, sub.bind_source.c_str(), target, false, f, "mount " + dest);
     }

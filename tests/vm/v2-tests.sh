@@ -165,6 +165,30 @@ t_errors() {
   has "$out" "swappiness"
 }
 
+# Rootless with a delegated subtree, as runc's tests/rootless.sh makes one: a dir owned by the
+# user (with its cgroup.procs, cgroup.subtree_control, cgroup.threads), the user's shell in a
+# child of it. Without a cgroupsPath the container goes next to the shell (runc's default: the
+# parent of our own cgroup), and its memory and pids limits are applied.
+as_rl() { sh -c "echo \$\$ > $CG/vmtest-rl/shell/cgroup.procs && exec su -s /bin/sh rl -c 'XDG_RUNTIME_DIR=/run/user/1000 oci-rt $*'"; }
+t_rootless() {
+  d=$CG/vmtest-rl
+  for c in $(cat $CG/cgroup.controllers); do echo "+$c" > $CG/cgroup.subtree_control 2>/dev/null; done
+  mkdir -p $d/shell /run/user/1000 && chown 1000:1000 /run/user/1000 $d $d/cgroup.procs $d/cgroup.subtree_control \
+    $d/cgroup.threads $d/shell $d/shell/cgroup.procs || return 1
+  # (the init keeps the caller's stdio: a file, not a $(...) that would wait for it)
+  as_rl create --bundle /bundles/rootless rl1 >/tmp/rl.out 2>&1 </dev/null || { echo "create: $(cat /tmp/rl.out)"; return 1; }
+  ! grep -q warning /tmp/rl.out || { echo "warned: $(cat /tmp/rl.out)"; return 1; }
+  pid=$(as_rl state rl1 | grep '"pid"' | tr -dc 0-9)
+  eq "$(cat $d/rl1/memory.max)" 33554432 "memory.max of the delegated leaf" &&
+  eq "$(cat $d/rl1/pids.max)" 20 "pids.max" &&
+  grep -qx "$pid" $d/rl1/cgroup.procs &&
+  eq "$(awk '{print $2}' /proc/$pid/uid_map)" 1000 "uid_map" &&
+  as_rl start rl1 && as_rl exec rl1 true &&
+  as_rl delete --force rl1 >/dev/null &&
+  [ ! -d $d/rl1 ] && [ ! -e /run/user/1000/oci-rt/rl1 ]
+}
+t_rootless_cleanup() { as_rl delete --force rl1 >/dev/null 2>&1; rmdir $CG/vmtest-rl/shell $CG/vmtest-rl 2>/dev/null; return 0; }
+
 check "v2: /sys/fs/cgroup is cgroup2 and no v1 hierarchy is mounted" t_layout
 check "v2: every resource is written with runc's conversions and reads back" t_resources
 check "v2: the container sees its limits through its cgroup namespace" t_inside
@@ -178,6 +202,8 @@ check "v2: events --stats prints runc's JSON shape with live numbers" t_stats
 check "v2: eBPF device filter: no rule, mknod (runc's default) but no open; rwm: open works; m only: no open" t_devices
 check "v2: nested absolute and relative cgroupsPath, controllers enabled, removed on delete" t_paths
 check "v2: realtime limits are an error naming the field; v1-only knobs warn" t_errors
+check "v2: rootless with a delegated subtree: the leaf is made next to the user's cgroup, limits applied, removed" t_rootless
+t_rootless_cleanup
 
 after=$(find $CG -type d | sort)
 if [ "$before" = "$after" ]; then ok "v2: no cgroup dir of ours is left"; else
