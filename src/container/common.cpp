@@ -224,7 +224,10 @@ Live open_live(const std::string& root, const std::string& id, bool lock) {
 
 cgroups::Manager manager_of(const Live& l) {
   if (l.rec.cgroup_leaves.empty())
-    throw Error(ErrorKind::State, "", "container " + l.rec.id + " has no cgroup on this host", ENOTSUP);
+    throw Error(ErrorKind::State, "",
+                "container " + l.rec.id + " has no cgroup on this host" +
+                    (::geteuid() != 0 ? " (rootless: none was delegated to this user when it was created)" : ""),
+                ENOTSUP);
   return cgroups::Manager(l.rec.cgroup_leaves);
 }
 
