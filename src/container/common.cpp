@@ -35,13 +35,13 @@ bool in_user_namespace() { return sys::in_user_namespace(); }
 
 bool rootless_default(bool systemd_cgroup) {
   if (systemd_cgroup) return false;
-  return ::geteuid() != 0 || in_user_namespace();
+  return sys::euid() != 0 || in_user_namespace();
 }
 
 std::string default_state_root() {
   const char* xdg = getenv("XDG_RUNTIME_DIR");
   if (!xdg || !*xdg) return "/run/oci-rt";
-  if (::geteuid() == 0) {
+  if (sys::euid() == 0) {
     if (!in_user_namespace()) return "/run/oci-rt";  // the real root: /run/user/0 is not for us
     const char* user = getenv("USER");
     if (user && std::string_view(user) == "root") return "/run/oci-rt";
@@ -226,7 +226,7 @@ cgroups::Manager manager_of(const Live& l) {
   if (l.rec.cgroup_leaves.empty())
     throw Error(ErrorKind::State, "",
                 "container " + l.rec.id + " has no cgroup on this host" +
-                    (::geteuid() != 0 ? " (rootless: none was delegated to this user when it was created)" : ""),
+                    (sys::euid() != 0 ? " (rootless: none was delegated to this user when it was created)" : ""),
                 ENOTSUP);
   return cgroups::Manager(l.rec.cgroup_leaves);
 }

@@ -105,7 +105,7 @@ Prepared prepare(const CreateOptions& o, bool hold_console) {
     p.cfg.process.emplace();
     p.cfg.process->cwd = "/";
   }
-  if (::geteuid() != 0) check_rootless(p.cfg);
+  if (sys::euid() != 0) check_rootless(p.cfg);
   if (p.cfg.process->terminal && o.console_socket.empty() && !hold_console)
     throw Error(ErrorKind::Invalid, "console_socket", "required for process.terminal (or set terminal to false)", EINVAL);
   if (!o.console_socket.empty() && !p.cfg.process->terminal)
@@ -116,7 +116,7 @@ Prepared prepare(const CreateOptions& o, bool hold_console) {
 // The state's "owner": the host's /etc/passwd name of our euid, else the number. Read directly
 // (as runc's user.LookupUid does): the binary is static, and glibc's NSS would dlopen modules.
 std::string owner_name() {
-  const std::string uid = std::to_string(::geteuid());
+  const std::string uid = std::to_string(sys::euid());
   std::string passwd;
   try {
     if (!sys::try_read_file("/etc/passwd", passwd)) return uid;
@@ -234,7 +234,7 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     ctx.rootfs = p.rootfs;
     ctx.fifo_fd = fifo.get();
     ctx.no_pivot = o.no_pivot;
-    ctx.rootless = ::geteuid() != 0;
+    ctx.rootless = sys::euid() != 0;
     ctx.no_new_keyring = o.no_new_keyring;
     ctx.preserve_fds = o.preserve_fds;
     ctx.cgroup = &plan;

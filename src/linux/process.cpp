@@ -303,7 +303,7 @@ void run_map_tool(const char* tool, pid_t pid, const std::vector<spec::IdMapping
 // through newuidmap/newgidmap. The init is dumpable until then (clone_child), so that its
 // /proc/PID files are ours and the tools accept it as our process.
 void write_id_maps(pid_t pid, const spec::Linux& l) {
-  if (::geteuid() == 0) {
+  if (sys::euid() == 0) {
     write_proc(pid, "uid_map", id_map_text(l.uid_mappings), "linux.uidMappings");
     write_proc(pid, "gid_map", id_map_text(l.gid_mappings), "linux.gidMappings");
     return;
@@ -311,7 +311,7 @@ void write_id_maps(pid_t pid, const spec::Linux& l) {
   auto own = [](const std::vector<spec::IdMapping>& m, uint32_t id) {
     return m.size() == 1 && m[0].size == 1 && m[0].host_id == id;
   };
-  if (own(l.uid_mappings, ::geteuid())) write_proc(pid, "uid_map", id_map_text(l.uid_mappings), "linux.uidMappings");
+  if (own(l.uid_mappings, sys::euid())) write_proc(pid, "uid_map", id_map_text(l.uid_mappings), "linux.uidMappings");
   else run_map_tool("newuidmap", pid, l.uid_mappings, "linux.uidMappings");
   if (own(l.gid_mappings, ::getegid())) {
     write_proc(pid, "setgroups", "deny", "linux.gidMappings");

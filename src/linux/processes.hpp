@@ -16,9 +16,10 @@ bool proc_stat(pid_t pid, uint64_t& start_time, char& state);
 // The kernel's boot id ("" when it cannot be read): a pid and start time are only compared
 // within one boot.
 std::string boot_id();
-// We run in a user namespace that is not the initial one (our uid_map is not the identity), as
-// under rootless podman. Read once.
+// We run in a user namespace that is not the initial one, as under rootless podman. Read once.
 bool in_user_namespace();
+// Our effective uid, read once (the runtime never changes it; its children do, after clone).
+uid_t euid();
 // SIGKILL a child through its pidfd and reap it (a failed set-up leaves no process).
 void kill_and_reap(int pidfd, pid_t pid);
 
