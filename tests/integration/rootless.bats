@@ -163,6 +163,23 @@ rl_nothing_left() {
   cmp "$RL_BIN" "$BATS_TEST_TMPDIR/orig"
   [[ "$exe" == /memfd:oci-rt* ]]
   rm -f "$RL_DIR/held" "$RL_DIR/go" "$RL_DIR/result" "$RL_DIR/err"
+  # a binary of the host's root that nobody else may write is not copied (nothing the user
+  # starts can write it): /proc/PID/exe is the file, and the user's write is refused
+  cp "$RL_BIN" "$RL_DIR/oci-rt-root" && chown 0:0 "$RL_DIR/oci-rt-root" && chmod 755 "$RL_DIR/oci-rt-root"
+  as_user "$RL_DIR/oci-rt-root" exec "$ID" sleep 300 &
+  bg=$!
+  KILL_PIDS="$KILL_PIDS $bg"
+  rt=
+  for i in $(seq 100); do
+    rt=$(pgrep -P $bg | head -1)
+    [ -n "$rt" ] && [ -n "$(pgrep -P "$rt")" ] && break
+    sleep 0.05
+  done
+  [ "$(readlink /proc/$rt/exe)" = "$RL_DIR/oci-rt-root" ]
+  run as_user sh -c "echo PWNED > /proc/$rt/exe"
+  [ "$status" -ne 0 ] && [[ "$output" == *"ermission denied"* ]]
+  kill -9 "$rt"; wait "$bg" || true
+  cmp "$RL_DIR/oci-rt-root" "$BATS_TEST_TMPDIR/orig"
   # the created init is not dumpable: its /proc/PID/exe cannot even be opened by the user
   rl delete --force "$ID"
   rl_args true
