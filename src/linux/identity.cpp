@@ -23,8 +23,16 @@ void apply_rlimits(const spec::Process& p) {
   for (size_t i = 0; i < p.rlimits.size(); ++i) {
     const auto& r = p.rlimits[i];
     struct rlimit rl = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
-    if (::setrlimit(spec::rlimit_resource(r.type), &rl) < 0)
-      throw_errno("process.rlimits[" + std::to_string(i) + "] (" + r.type + "): setrlimit");
+    if (::setrlimit(spec::rlimit_resource(r.type), &rl) < 0) {
+      const int e = errno;
+      struct rlimit cur {};
+      ::getrlimit(spec::rlimit_resource(r.type), &cur);
+      throw_errno("process.rlimits[" + std::to_string(i) + "] (" + r.type + "): setrlimit" +
+                      (e == EPERM && rl.rlim_max > cur.rlim_max
+                           ? " (a hard limit above the current " + std::to_string(cur.rlim_max) + " needs CAP_SYS_RESOURCE)"
+                           : ""),
+                  e);
+    }
   }
 }
 
