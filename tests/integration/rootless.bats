@@ -44,6 +44,18 @@ rl_cfg() {
 rl_args() { rl_cfg --argjson a "$(json_array "$@")" '.process.args = $a'; }
 rl() { as_user "$RL_BIN" "$@"; }
 
+# exec_runtime_pid BG: the pid of a foreground `oci-rt exec` started as `as_user ... &` (BG is
+# the subshell, which runs setpriv, which becomes oci-rt: one pid), once its process is there
+exec_runtime_pid() {
+  local rt= i
+  for i in $(seq 100); do
+    rt=$(pgrep -P "$1" | head -1)
+    [ -n "$rt" ] && [ -n "$(pgrep -P "$rt")" ] && break
+    sleep 0.05
+  done
+  echo "$rt"
+}
+
 # nothing of ID is left: state dir, processes of the user, cgroups named after it
 rl_nothing_left() {
   [ ! -e "$RL_XDG/oci-rt/$ID" ] || { echo "state dir left"; return 1; }
@@ -137,13 +149,7 @@ rl_nothing_left() {
   as_user "$RL_BIN" exec "$ID" sleep 300 &
   bg=$!
   KILL_PIDS=$bg
-  # the subshell runs setpriv, which becomes oci-rt exec (one pid); its child is the process
-  rt=
-  for i in $(seq 100); do
-    rt=$(pgrep -P $bg | head -1)
-    [ -n "$rt" ] && [ -n "$(pgrep -P "$rt")" ] && break
-    sleep 0.05
-  done
+  rt=$(exec_runtime_pid $bg)
   KILL_PIDS="$bg $rt"
   exe=$(readlink /proc/$rt/exe)
   # the 2019 exploit's move, by a process of the same user: hold the runtime's exe, wait until
@@ -169,12 +175,7 @@ rl_nothing_left() {
   as_user "$RL_DIR/oci-rt-root" exec "$ID" sleep 300 &
   bg=$!
   KILL_PIDS="$KILL_PIDS $bg"
-  rt=
-  for i in $(seq 100); do
-    rt=$(pgrep -P $bg | head -1)
-    [ -n "$rt" ] && [ -n "$(pgrep -P "$rt")" ] && break
-    sleep 0.05
-  done
+  rt=$(exec_runtime_pid $bg)
   [ "$(readlink /proc/$rt/exe)" = "$RL_DIR/oci-rt-root" ]
   run as_user sh -c "echo PWNED > /proc/$rt/exe"
   [ "$status" -ne 0 ] && [[ "$output" == *"ermission denied"* ]]
@@ -201,32 +202,27 @@ rl_nothing_left() {
     rl_nothing_left
     rl_cfg 'del(.linux.resources)'
   fi
-  # no user namespace
   cp "$B/config.json" "$B/saved.json"
-  rl_cfg '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)'
-  run rl run --bundle "$B" "$ID"
-  [ "$status" -ne 0 ] && [[ "$output" == *"linux.namespaces"*"rootless container requires user namespaces"* ]]
-  cp "$B/saved.json" "$B/config.json"
+  # refused JQ-EDIT GLOB: the saved config with JQ-EDIT fails with output matching *GLOB*,
+  # leaving nothing
+  refused() {
+    cp "$B/saved.json" "$B/config.json"
+    rl_cfg "$1"
+    run rl run --bundle "$B" "$ID"
+    echo "$output"
+    [ "$status" -ne 0 ] && [[ "$output" == *$2* ]] && rl_nothing_left
+  }
+  refused '.linux.namespaces |= map(select(.type != "user")) | del(.linux.uidMappings, .linux.gidMappings)' \
+    'linux.namespaces*rootless container requires user namespaces'
   # a range that is not the user's
-  rl_cfg '.linux.uidMappings += [{containerID: 1, hostID: 1000000, size: 10}]'
-  run rl run --bundle "$B" "$ID"
-  echo "$output"
-  [ "$status" -ne 0 ] && [[ "$output" == *"linux.uidMappings"*newuidmap* ]]
-  rl_nothing_left
-  cp "$B/saved.json" "$B/config.json"
-  # additional groups, an unmapped uid= mount option, a lower oom_score_adj
-  rl_cfg '.process.user.additionalGids = [5]'
-  run rl run --bundle "$B" "$ID"
-  [ "$status" -ne 0 ] && [[ "$output" == *"process.user.additionalGids"*"cannot set any additional groups in a rootless container"* ]]
-  cp "$B/saved.json" "$B/config.json"
-  rl_cfg '.mounts += [{destination: "/t", type: "tmpfs", source: "tmpfs", options: ["uid=1000"]}]'
-  run rl run --bundle "$B" "$ID"
-  [ "$status" -ne 0 ] && [[ "$output" == *"mounts["*"].options[0]"*"cannot specify uid=1000 mount option for rootless container"* ]]
-  cp "$B/saved.json" "$B/config.json"
-  rl_cfg '.process.oomScoreAdj = -500'
-  run rl run --bundle "$B" "$ID"
-  [ "$status" -ne 0 ] && [[ "$output" == *"process.oomScoreAdj"* ]]
-  rl_nothing_left
+  refused '.linux.uidMappings += [{containerID: 1, hostID: 1000000, size: 10}]' 'linux.uidMappings*newuidmap'
+  refused '.process.user.additionalGids = [5]' \
+    'process.user.additionalGids*cannot set any additional groups in a rootless container'
+  refused '.mounts += [{destination: "/t", type: "tmpfs", source: "tmpfs", options: ["uid=1000"]}]' \
+    'mounts\[*\].options\[0\]*cannot specify uid=1000 mount option for rootless container'
+  refused '.process.oomScoreAdj = -500' 'process.oomScoreAdj'
+  refused '.process.rlimits = [{type: "RLIMIT_NOFILE", hard: 99999999, soft: 1024}]' \
+    'process.rlimits\[0\]*needs CAP_SYS_RESOURCE'
   cp "$B/saved.json" "$B/config.json"
   # --rootless takes runc's values
   run rl --rootless maybe list
