@@ -226,6 +226,54 @@ TEST_CASE("mount plan: what the parent makes (idmapped mounts, binds for a new u
   CHECK(p.steps[2].kind == MountKind::Filesystem);
 }
 
+TEST_CASE("mount plan: rootless: binds made by the init, idmapped mounts refused, cgroups without our leaf") {
+  auto c = config({mnt("/b", "bind", "/src"), mnt("/t", "tmpfs", "tmpfs")}, {"mount", "user"});
+  auto h = host();
+  h.new_userns = true;
+  h.rootless = true;  // the runtime cannot open_tree: the init, in its own namespaces, can
+  MountPlan p = linux_::plan_mounts(c, h);
+  CHECK(p.steps[0].kind == MountKind::Bind);
+  CHECK(p.steps[1].kind == MountKind::Filesystem);
+  auto idm = mnt("/id", "bind", "/src", {"rbind", "idmap"});
+  c = config({mnt("/b", "bind", "/src"), idm}, {"mount", "user"});
+  c.linux->uid_mappings = {idmap(0, 1000, 1)};
+  c.linux->gid_mappings = {idmap(0, 1000, 1)};
+  try {
+    linux_::plan_mounts(c, h);
+    FAIL("an idmapped mount was planned for a rootless runtime");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("mounts[1]: idmapped mounts need a runtime with CAP_SYS_ADMIN") == 0);
+  }
+
+  using namespace ocirt::cgroups;
+  System hybrid;
+  hybrid.layout = Layout::Hybrid;
+  hybrid.hierarchies = {{"memory", "/sys/fs/cgroup/memory", "/user.slice", false},
+                        {"", "/sys/fs/cgroup/unified", "/", true}};
+  std::vector<std::string> leaves = {"/sys/fs/cgroup/unified/c"};  // memory was not ours to make
+  h.cgroups = &hybrid;
+  h.cgroup_leaves = &leaves;
+  c = config({mnt("/sys/fs/cgroup", "cgroup", "cgroup")}, {"mount", "user"});
+  p = linux_::plan_mounts(c, h);
+  REQUIRE(p.steps[0].cgroup.subs.size() == 2);
+  CHECK(p.steps[0].cgroup.subs[0].bind_source == "/sys/fs/cgroup/memory/user.slice");  // our own, as runc
+  CHECK(p.steps[0].cgroup.subs[1].bind_source == "/sys/fs/cgroup/unified/c");  // found by hierarchy, not index
+  h.rootless = false;
+  CHECK_THROWS_AS(linux_::plan_mounts(c, h), Error);  // as root, a missing leaf is an error
+
+  // v2 with a cgroup namespace: a fresh cgroup2, with our leaf to bind if the kernel refuses it
+  System v2;
+  v2.layout = Layout::V2;
+  v2.hierarchies = {{"", "/sys/fs/cgroup", "/user/shell", true}};
+  leaves = {"/sys/fs/cgroup/user/c"};
+  h.cgroups = &v2;
+  c = config({mnt("/sys/fs/cgroup", "cgroup", "cgroup")}, {"mount", "user", "cgroup"});
+  p = linux_::plan_mounts(c, h);
+  CHECK(p.steps[0].cgroup.subs[0].fstype == "cgroup2");
+  CHECK(p.steps[0].cgroup.subs[0].bind_source.empty());
+  CHECK(p.steps[0].cgroup.subs[0].fallback_source == "/sys/fs/cgroup/user/c");
+}
+
 TEST_CASE("mount plan: linux.mountLabel on the filesystems we mount, with SELinux only") {
   auto c = config({mnt("/t", "tmpfs", "tmpfs", {"mode=755"}), mnt("/proc", "proc", "proc"),
                    mnt("/b", "bind", "/src", {"bind"}), mnt("/c", "cgroup2", "cgroup2")});
