@@ -5,7 +5,7 @@
 set -eu
 PKGS="g++ meson ninja-build pkg-config python3 git rapidjson-dev libseccomp-dev libcap-ng-dev libdbus-1-dev libcxxopts-dev \
 libspdlog-dev doctest-dev busybox-static jq bats iproute2 uidmap golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps"
-[ "${1:-}" = --tests ] && PKGS="$PKGS cpio qemu-system-x86 podman conmon containerd mmdebstrap"
+[ "${1:-}" = --tests ] && PKGS="$PKGS cpio qemu-system-x86 podman conmon catatonit containerd mmdebstrap"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -35,16 +35,7 @@ namespace {
       // our children enter; the one that goes on is the runtime's child, not ours
       if (::setns(init_pidfd, static_cast<int>(r.ns_flags | CLONE_NEWPID)) < 0)
         throw_errno("join the container's namespaces");
-      int pidfd = -1;
-      struct clone_args a {};
-      a.flags = CLONE_PARENT | CLONE_PIDFD;
-      a.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-      long pid = ::syscall(SYS_clone3, &a, sizeof a);
-      if (pid < 0) throw_errno("clone into the container's pid namespace");
-      if (pid > 0) {
-        sync::send_fd(sync_fd, sync::Type::Reborn, pidfd, "", pid);
-        ::_exit(0);
-      }
+      reborn_in_pidns(sync_fd);
     } else if (r.ns_flags && ::setns(init_pidfd, static_cast<int>(r.ns_flags)) < 0) {
       throw_errno("join the container's namespaces");
     }

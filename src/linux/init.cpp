@@ -21,6 +21,7 @@
 #include "src/linux/linux.hpp"
 #include "src/linux/sync.hpp"
 #include "src/linux/procfs.hpp"
+#include "src/linux/process.hpp"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
@@ -94,6 +95,7 @@ void init_main(InitContext& ctx) {
     std::vector<int> keep = {sync_fd};
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
     for (auto& j : ctx.joins) keep.push_back(j.fd);
+    if (ctx.pidns_fd >= 0) keep.push_back(ctx.pidns_fd);
     for (int i = 0; i < ctx.preserve_fds; ++i) keep.push_back(3 + i);
     for (int fd : ctx.mount_trees)
       if (fd >= 0) keep.push_back(fd);
@@ -115,6 +117,11 @@ void init_main(InitContext& ctx) {
     for (auto& j : ctx.joins) {
       if (::setns(j.fd, j.type) < 0) throw_errno("join " + j.what);
       ::close(j.fd);
+    }
+    if (ctx.pidns_fd >= 0) {
+      if (::setns(ctx.pidns_fd, CLONE_NEWPID) < 0) throw_errno("join " + ctx.pidns_what);
+      ::close(ctx.pidns_fd);
+      host_pid = static_cast<pid_t>(reborn_in_pidns(sync_fd));
     }
     if (ctx.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) throw_errno("create cgroup namespace");
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial");

@@ -28,6 +28,8 @@ struct InitContext {
     std::string what;
   };
   std::vector<Join> joins;         // namespaces the child joins by path (net, ipc, uts, cgroup, mount)
+  int pidns_fd = -1;               // a pid namespace the runtime could not enter for the clone: the
+  std::string pidns_what;          // init joins it after the others and is reborn in it
   bool new_userns = false;
   // The runtime is not root (rootless): its binds are made by the init in its own user and mount
   // namespaces, and the init stays dumpable until its id maps are written (newuidmap needs

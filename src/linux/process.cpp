@@ -116,6 +116,23 @@ Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::functi
   return c;
 }
 
+int64_t reborn_in_pidns(int sync_fd) {
+  int pidfd = -1;
+  struct clone_args a {};
+  a.flags = CLONE_PARENT | CLONE_PIDFD;  // exit_signal must be 0 with CLONE_PARENT: the parent's is used
+  a.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  long pid = ::syscall(SYS_clone3, &a, sizeof a);
+  if (pid < 0) throw_errno("clone into the container's pid namespace");
+  if (pid > 0) {
+    sync::send_fd(sync_fd, sync::Type::Reborn, pidfd, "", pid);
+    ::_exit(0);
+  }
+  sync::Message go;
+  if (!sync::recv(sync_fd, go)) ::_exit(1);  // the runtime is gone
+  if (go.type != sync::Type::Go) throw Error("sync: expected go after reborn", EPROTO);
+  return go.value;
+}
+
 namespace {
 
 // The child's Created text: one note a line, "debug:" ones at debug level, the rest warnings.
@@ -166,6 +183,7 @@ void drive(Child& c, const SpawnHooks& hooks, const char* who) {
         c.pidfd = std::move(got);
         while (::waitpid(old_pid, nullptr, 0) < 0 && errno == EINTR) {
         }
+        sync::send(fd, sync::Type::Go, c.pid);  // its pid, as we see it
         continue;
       }
       case sync::Type::Created:
@@ -338,6 +356,14 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
           continue;
         }
         Fd fd = open_ns(ns.path, ns.type);
+        if (f == CLONE_NEWPID && (sys::euid() != 0 || sys::in_user_namespace())) {
+          // we could enter it but not come back (that needs CAP_SYS_ADMIN in the initial user
+          // namespace): the init joins it and clones the process that goes on (Reborn)
+          ctx.pidns_fd = fd.get();
+          ctx.pidns_what = "pid namespace " + ns.path;
+          join_fds.push_back(std::move(fd));
+          continue;
+        }
         if (f == CLONE_NEWPID || f == CLONE_NEWTIME) {  // they apply to children: entered for the clone
           for_clone.enter(fd.get(), static_cast<int>(f), "linux.namespaces: join " + ns.type + " namespace " + ns.path);
           continue;

@@ -63,6 +63,12 @@ class ForClone {
 Child clone_child(uint64_t flags, int cgroup_fd, ForClone& ns, const std::function<void(int)>& child_main,
                   const char* what, bool stay_dumpable = false);
 
+// In a child that has joined a pid namespace it may only give its children (setns of
+// CLONE_NEWPID): clones the process that goes on, as the runtime's child (CLONE_PARENT), and
+// exits after reporting it (sync::Type::Reborn with its pidfd); in that new process, returns
+// its pid as the runtime sees it (the runtime's Go). The runtime's drive() handles it.
+int64_t reborn_in_pidns(int sync_fd);
+
 // Our side of the set-up: waits for the child's Ready, joins it to its cgroup (on_clone), sends
 // Go with its pid, then answers it (hooks, console, seccomp listener) until it reports Created,
 // whose notes are logged. The child's Error is thrown with its kind and field.
