@@ -2,6 +2,8 @@
 // itself (include/ocirt/cgroups.hpp, Driver). The layouts' differences are the Manager's.
 #include <cerrno>
 
+#include <spdlog/spdlog.h>
+
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 
@@ -25,7 +27,21 @@ class Cgroupfs final : public Driver {
   std::vector<std::string> apply(const Plan& p, const spec::Resources& r, bool devices, bool update) const override {
     Manager m(p.leaves);
     m.set_rootless(p.rootless);
-    return m.apply(r, devices && !p.rootless, update);  // rootless: device rules are not ours to set
+    if (!p.rootless) return m.apply(r, devices, update);
+    // rootless (runc's rule): the device rules are tried, and what the kernel refuses is
+    // ignored, as runc does (said at debug level): they are the host's to set for an
+    // unprivileged user, and podman asks for them on every rootless container
+    std::vector<std::string> warnings = m.apply(r, false, update);
+    if (devices) {
+      spec::Resources only_devices;
+      only_devices.devices = r.devices;
+      try {
+        for (auto& w : m.apply(only_devices, true, update)) warnings.push_back(w);
+      } catch (const Error& e) {
+        spdlog::debug("rootless: device rules not set: {}", e.what());
+      }
+    }
+    return warnings;
   }
   void destroy(const Plan& p, bool kill_processes) const override {
     Manager::destroy(p.leaves, p.to_create, kill_processes);
