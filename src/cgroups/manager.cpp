@@ -373,7 +373,12 @@ bool Manager::v2_for(std::string_view c) const {
 
 void Manager::create(const Plan& p) {
   for (auto& dir : p.to_create)
-    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("create cgroup " + dir);
+    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
+      // runc's words (Go's lower-case errno text), which callers and runc's tests match
+      std::string why = strerror(errno);
+      if (!why.empty()) why[0] = static_cast<char>(tolower(why[0]));
+      throw Error("unable to apply cgroup configuration: mkdir " + dir + ": " + why, errno);
+    }
   // v1 cpuset: a cgroup with empty cpus or mems takes no process. Every level down to the leaf,
   // ours or one the caller made (a pod's), is filled from its parent where empty (runc).
   for (auto& leaf : p.leaves) {

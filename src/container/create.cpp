@@ -182,14 +182,12 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   cgroups::Plan plan = cgroup.plan(rootless_cgroups && cgroups_path.empty() ? o.id : cgroups_path, o.id);
   if (rootless_cgroups && cgroups_path.empty()) {
     std::vector<std::string> dropped = cgroups::drop_unwritable(plan);
-    if (!dropped.empty() && !rec.private_pidns)  // runc 1.2's words
+    // runc 1.1 says nothing of a skipped cgroup; 1.2 warns when no pid namespace of the
+    // container's own lets the kernel kill everything with its init (its words)
+    if (!dropped.empty() && !rec.private_pidns)
       spdlog::warn("Creating a rootless container with no cgroup and no private pid namespace. Such configuration "
                    "is strongly discouraged (as it is impossible to properly kill all container's processes)");
-    if (!dropped.empty())
-      spdlog::warn("rootless: no cgroup in {} (not writable by us: not delegated); resource limits and "
-                   "cgroup-based operations do not cover {}",
-                   dropped.size() == 1 ? dropped[0] : std::to_string(dropped.size()) + " hierarchies",
-                   dropped.size() == 1 ? "it" : "them");
+    for (auto& d : dropped) spdlog::debug("rootless: no cgroup in {} (not writable by us: not delegated)", d);
   } else if (rootless_cgroups) {
     plan.rootless = true;  // no device rules; a given cgroupsPath must be usable (runc)
   }

@@ -81,6 +81,7 @@ void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs) {
   if (cfg.linux) {
     for (size_t i = 0; i < cfg.linux->devices.size(); ++i) {
       const auto& d = cfg.linux->devices[i];
+      if (d.path == "/dev/ptmx") continue;  // the symlink to pts/ptmx below, as runc (setupPtmx)
       mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
       Node n{d.path, type, static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor),
              d.file_mode.value_or(0666), d.uid.value_or(0), d.gid.value_or(0)};

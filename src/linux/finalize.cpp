@@ -3,6 +3,7 @@
 
 #include <linux/close_range.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -23,16 +24,31 @@ int LazyProcfs::get() {
   return fd_.get();
 }
 
+namespace {
+
+// chdir to process.cwd; false if denied and `may_defer`. CVE-2024-21626: a cwd like
+// /proc/self/fd/N could reach a host directory through one of our fds; the kernel reports such a
+// cwd as unreachable from our root.
+bool enter_cwd(const spec::Process& proc, bool may_defer) {
+  if (::chdir(proc.cwd.c_str()) < 0) {
+    if (may_defer && (errno == EACCES || errno == EPERM)) return false;
+    throw_errno("process.cwd: chdir " + proc.cwd);
+  }
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+    throw Error(ErrorKind::Invalid, "process.cwd", "\"" + proc.cwd + "\" is outside the container", EPERM);
+  return true;
+}
+
+}  // namespace
+
 Ready finalize(const Finish& f, LazyProcfs& procfs, std::vector<std::string>& notes) {
   const spec::Process& proc = *f.proc;
   Ready r;
   apply_rlimits(proc);
-  if (::chdir(proc.cwd.c_str()) < 0) throw_errno("process.cwd: chdir " + proc.cwd);
-  // CVE-2024-21626: a cwd like /proc/self/fd/N could reach a host directory through one of our
-  // fds; the kernel reports such a cwd as unreachable from our root.
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd) || cwd[0] != '/')
-    throw Error(ErrorKind::Invalid, "process.cwd", "\"" + proc.cwd + "\" is outside the container", EPERM);
+  // A cwd only the process's user may enter (root of a user namespace need not have that right)
+  // is entered again once the identity is set, as runc does.
+  const bool cwd_later = !enter_cwd(proc, true);
   // Attributes that need privileges, while we still have all our capabilities.
   if (f.linux) {
     apply_personality(*f.linux);
@@ -54,8 +70,12 @@ Ready finalize(const Finish& f, LazyProcfs& procfs, std::vector<std::string>& no
   // on (it is there only until Created).
   if (f.seccomp && !proc.no_new_privileges) load_seccomp(*f.seccomp, f.sync_fd);
   apply_identity(proc, f.in_userns, notes);
+  if (cwd_later) enter_cwd(proc, false);
   if (f.seccomp && proc.no_new_privileges && f.seccomp->has_notify()) load_seccomp(*f.seccomp, f.sync_fd);
   if (!proc.args.empty()) r.exe = find_executable(proc);
+  if (f.dumpable_when_created && ::prctl(PR_SET_DUMPABLE, 1) < 0)
+    notes.push_back(std::string("debug:rootless: the created init stays non-dumpable (exec before start will fail): ") +
+                    strerror(errno));
   sync::send_text(f.sync_fd, sync::Type::Created, sys::join(notes, "\n"));
   return r;
 }

@@ -39,6 +39,10 @@ struct Finish {
   bool in_userns = false;  // a user namespace of the container's own (identity rules)
   int preserve_fds = 0;
   int sync_fd = -1;
+  // Rootless init: dumpable again once it holds nothing of the host (its root is the
+  // container's, its identity set), so that its user's `exec` can join a created container, as
+  // with runc (whose rootless init is never made non-dumpable at all).
+  bool dumpable_when_created = false;
   // Last use of procfs before the fds are closed on exec (the init opens its fifo's fd dir).
   std::function<void(LazyProcfs&)> last_procfs;
 };

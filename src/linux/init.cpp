@@ -83,6 +83,7 @@ void init_main(InitContext& ctx) {
   const spec::Process& proc = *cfg.process;
   Finish fin(proc, ctx.seccomp, ctx.lsm, ctx.new_userns, ctx.preserve_fds, sync_fd);
   fin.linux = cfg.linux ? &*cfg.linux : nullptr;
+  fin.dumpable_when_created = ctx.dumpable_until_go;
   Ready ready;
   int started_fd = -1;  // after start: errors are written here for the starter to report
   pid_t host_pid = 0;   // our pid as the runtime sees it (for the hooks' state)
