@@ -17,6 +17,9 @@ void kill(const std::string& root, const std::string& id, int sig, bool all) {
     cgroups::Manager(r.cgroup_leaves).signal_all(sig);
     return;
   }
+  // --all without a cgroup (rootless, none delegated): only the init is known; a stopped
+  // container has nothing left to signal, and that is no error (runc 1.1)
+  if (all && (status == state::Status::Stopped || !pidfd)) return;
   if (status == state::Status::Stopped || !pidfd) throw Error(ErrorKind::State, "", "container not running", ESRCH);
   if (sys::pidfd_send_signal(pidfd.get(), sig) < 0) throw_errno("kill container " + id);
 }

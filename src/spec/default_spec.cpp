@@ -80,10 +80,6 @@ std::string default_spec(bool rootless) {
     auto& mounts = d["mounts"];
     for (auto it = mounts.Begin(); it != mounts.End();) {
       std::string_view dest = (*it)["destination"].GetString();
-      if (dest == "/sys/fs/cgroup") {
-        it = mounts.Erase(it);
-        continue;
-      }
       if (dest == "/sys") {
         (*it)["type"].SetString("none");
         (*it)["source"].SetString("/sys");

@@ -60,9 +60,14 @@ exec_runtime_pid() {
 rl_nothing_left() {
   [ ! -e "$RL_XDG/oci-rt/$ID" ] || { echo "state dir left"; return 1; }
   # (a zombie is gone already: it waits only for the host's init to reap it)
-  local p left=
-  for p in $(pgrep -u "$RL_UID"); do grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || left="$left $p"; done
-  [ -z "$left" ] || { echo "processes left: $(ps -o pid,stat,args -p ${left// /,})"; return 1; }
+  local p left= i
+  for i in $(seq 20); do  # (a process the kernel is still tearing down gets a moment)
+    left=
+    for p in $(pgrep -u "$RL_UID"); do grep -q '^State:.*Z' /proc/$p/status 2>/dev/null || left="$left $p"; done
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  [ -z "$left" ] || { echo "processes left:"; for p in $left; do ps -o pid,ppid,stat,args -p $p; done; return 1; }
   [ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "$ID" 2>/dev/null)" ] || { echo "cgroup left"; return 1; }
 }
 

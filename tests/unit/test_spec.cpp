@@ -39,6 +39,16 @@ TEST_CASE("the default spec parses and validates, rootless too") {
   CHECK(rl.has_namespace("user"));
   CHECK(!rl.has_namespace("network"));
   CHECK(rl.linux->uid_mappings.size() == 1);
+  // runc's ToRootless: /sys bound from the host, no gid=/uid= options, the cgroup mount kept
+  CHECK(rl.mounts.size() == 7);
+  for (auto& m : rl.mounts) {
+    if (m.destination == "/sys") CHECK((m.type == "none" && m.source == "/sys"));
+    for (auto& o : m.options) CHECK((o.rfind("gid=", 0) != 0 && o.rfind("uid=", 0) != 0));
+  }
+  bool cgroup = false;
+  for (auto& m : rl.mounts) cgroup |= m.destination == "/sys/fs/cgroup" && m.type == "cgroup";
+  CHECK(cgroup);
+  CHECK(!rl.linux->resources);
 }
 
 TEST_CASE("a minimal config parses into the model") {
