@@ -43,8 +43,8 @@ struct Plan {
   std::string path;  // the cgroups path inside each hierarchy, e.g. "/myid"
   std::string unit;   // the systemd driver: the container's unit ("oci-rt-myid.scope"); else ""
   std::string slice;  // ... and its slice ("system.slice"), at create only (not recorded)
-  bool rootless = false;  // runc's rootless rules: no device rules; a limit on a dropped hierarchy
-                          // fails in runc's words (see drop_unwritable)
+  bool rootless = false;  // runc's rootless rules: device rules tried, a refusal ignored; a limit
+                          // on a dropped hierarchy fails in runc's words (see drop_unwritable)
 };
 
 // cgroupsPath as runc: absolute below each hierarchy's root; relative below this process's

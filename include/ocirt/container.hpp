@@ -28,8 +28,8 @@ struct CreateOptions {
   bool no_pivot = false, no_new_keyring = false;
   bool systemd_cgroup = false;  // the cgroup is a systemd unit (runc's --systemd-cgroup)
   // runc's rootless cgroup rules (--rootless): without a cgroupsPath, a hierarchy where the
-  // cgroup cannot be made or joined is skipped with a warning, and device rules are not set
-  // (a resource limit that needs a skipped hierarchy is an error). See rootless_default().
+  // cgroup cannot be made or joined is skipped, and a refused device rule is ignored (a
+  // resource limit that needs a skipped hierarchy is an error). See rootless_default().
   bool rootless_cgroups = false;
   int preserve_fds = 0;
 };

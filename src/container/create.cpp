@@ -189,7 +189,7 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
                    "is strongly discouraged (as it is impossible to properly kill all container's processes)");
     for (auto& d : dropped) spdlog::debug("rootless: no cgroup in {} (not writable by us: not delegated)", d);
   } else if (rootless_cgroups) {
-    plan.rootless = true;  // no device rules; a given cgroupsPath must be usable (runc)
+    plan.rootless = true;  // device rules' refusal ignored; a given cgroupsPath must be usable (runc)
   }
   rec.cgroup_leaves = plan.leaves;
   rec.cgroup_created = plan.to_create;
