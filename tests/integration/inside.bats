@@ -283,7 +283,7 @@ load helpers
   args true
   run_ctr
   if [ "$status" -eq 0 ]; then skip "this host lets root raise hard limits (CAP_SYS_RESOURCE)"; fi
-  [[ "$output" == *"process.rlimits[0] (RLIMIT_NOFILE): setrlimit: Operation not permitted"* ]]
+  [[ "$output" == *"process.rlimits[0] (RLIMIT_NOFILE): setrlimit (a hard limit above the current $hard needs CAP_SYS_RESOURCE): Operation not permitted"* ]]
   no_leftovers
 }
 
