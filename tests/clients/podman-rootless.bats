@@ -114,12 +114,18 @@ s_pod() {
   run sh -c "find '$RL_XDG' -name state.json -path '*ocirt*'"
   [ -z "$output" ]
   # the user's processes: podman's pause process (holding its user namespace) and nothing else
-  local p left= pause
+  # (conmon runs podman's cleanup after a --rm container as the user: it gets a few seconds)
+  local p left= pause i
   pause=$(cat "$RL_XDG/libpod/tmp/pause.pid" 2>/dev/null)
-  for p in $(pgrep -u "$RL_UID"); do
-    grep -q '^State:.*Z' /proc/$p/status 2>/dev/null && continue
-    [ "$p" = "$pause" ] && continue
-    left="$left $p"
+  for i in $(seq 50); do
+    left=
+    for p in $(pgrep -u "$RL_UID"); do
+      grep -q '^State:.*Z' /proc/$p/status 2>/dev/null && continue
+      [ "$p" = "$pause" ] && continue
+      left="$left $p"
+    done
+    [ -z "$left" ] && break
+    sleep 0.1
   done
   [ -z "$left" ] || { for p in $left; do ps -o pid,args -p $p; done; false; }
 }
