@@ -133,9 +133,8 @@ std::string now_rfc3339();
 // creates or execs containers. Returns only if nothing needed to be done; throws on failure.
 void protect_binary(char** argv);
 
-// Host facts of running without root, read once. In a user namespace: ours is not the initial
-// one (its uid_map is not the identity), as under rootless podman.
-bool in_user_namespace();
+// Host facts of running without root, read once (root in a user namespace other than the
+// initial one counts, as under rootless podman).
 // runc's --rootless auto: not root, or root in a user namespace; never with systemd_cgroup.
 bool rootless_default(bool systemd_cgroup);
 // The state root when --root is not given, as runc: $XDG_RUNTIME_DIR/oci-rt when that is set and

@@ -31,18 +31,16 @@ std::string now_rfc3339() { return sys::now_rfc3339(); }
 
 void protect_binary(char** argv) { linux_::reexec_protected(argv); }
 
-bool in_user_namespace() { return sys::in_user_namespace(); }
-
 bool rootless_default(bool systemd_cgroup) {
   if (systemd_cgroup) return false;
-  return sys::euid() != 0 || in_user_namespace();
+  return sys::unprivileged();
 }
 
 std::string default_state_root() {
   const char* xdg = getenv("XDG_RUNTIME_DIR");
   if (!xdg || !*xdg) return "/run/oci-rt";
   if (sys::euid() == 0) {
-    if (!in_user_namespace()) return "/run/oci-rt";  // the real root: /run/user/0 is not for us
+    if (!sys::in_user_namespace()) return "/run/oci-rt";  // the real root: /run/user/0 is not for us
     const char* user = getenv("USER");
     if (user && std::string_view(user) == "root") return "/run/oci-rt";
   }

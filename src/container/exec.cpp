@@ -124,7 +124,7 @@ Process exec(const ExecOptions& o) {
       if (f != CLONE_NEWPID) req.ns_flags |= f;
     }
     req.userns = cfg.has_namespace("user");
-    if (sys::euid() != 0 || sys::in_user_namespace())
+    if (sys::unprivileged())
       req.pidns = cfg.has_namespace("pid") ? linux_::ExecRequest::PidNs::InChild : linux_::ExecRequest::PidNs::Shared;
   }
   auto leaves = r.cgroup_leaves;

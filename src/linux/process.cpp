@@ -356,7 +356,7 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
           continue;
         }
         Fd fd = open_ns(ns.path, ns.type);
-        if (f == CLONE_NEWPID && (sys::euid() != 0 || sys::in_user_namespace())) {
+        if (f == CLONE_NEWPID && sys::unprivileged()) {
           // we could enter it but not come back (that needs CAP_SYS_ADMIN in the initial user
           // namespace): the init joins it and clones the process that goes on (Reborn)
           ctx.pidns_fd = fd.get();

@@ -63,6 +63,8 @@ bool in_user_namespace() {
   return in;
 }
 
+bool unprivileged() { return euid() != 0 || in_user_namespace(); }
+
 uid_t euid() {
   static const uid_t id = ::geteuid();
   return id;

@@ -18,6 +18,10 @@ bool proc_stat(pid_t pid, uint64_t& start_time, char& state);
 std::string boot_id();
 // We run in a user namespace that is not the initial one, as under rootless podman. Read once.
 bool in_user_namespace();
+// Not root of the initial user namespace (euid != 0, or root in another one: rootless
+// podman): no CAP_SYS_ADMIN where the host's namespaces live, so e.g. a pid namespace entered
+// for a clone cannot be left again.
+bool unprivileged();
 // Our effective uid, read once (the runtime never changes it; its children do, after clone).
 uid_t euid();
 // SIGKILL a child through its pidfd and reap it (a failed set-up leaves no process).
