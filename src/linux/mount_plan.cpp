@@ -90,8 +90,15 @@ MountPlan plan_mounts(const spec::Config& cfg, const MountHost& host) {
   const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
   // Nothing we mount may reach the host: everything becomes a slave (private if that was
   // asked). The requested propagation is applied to the container's / after pivot_root.
+  // (r)shared is applied first instead, as runc does: the binds the init clones must stay
+  // peers of the host's mounts for propagation to go both ways (a CSI volume, Kubernetes'
+  // Bidirectional); the rootfs' parent mount is then made private (prepare_rootfs), so the
+  // rootfs bind and what is mounted on it stay in the container.
   plan.root_propagation = spec::propagation_flags(prop);
-  plan.host_propagation = ((plan.root_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE) | MS_REC;
+  if (plan.root_propagation & MS_SHARED)
+    plan.host_propagation = plan.root_propagation;
+  else
+    plan.host_propagation = ((plan.root_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE) | MS_REC;
   if (!cfg.find_namespace("mount")) {
     // Without a mount namespace every mount would land on the host: make none (as runc).
     plan.skipped = true;

@@ -30,6 +30,20 @@ using MountFlags = spec::MountOptions;
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+// A mountinfo field with its octal escapes (\040 for a space) undone.
+std::string unescape_mountinfo(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 3 < v.size()) {
+      out += static_cast<char>((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
 // mount_setattr attributes from mount(2) flags.
 uint64_t to_attr(unsigned long f) {
   uint64_t a = 0;
@@ -258,6 +272,35 @@ void mount_step(int rootfd, const MountStep& s, int tree) {
   }
 }
 
+// The mount holding `path` (the one its directory is on, or mounted at it) made private in
+// our mount namespace: its mount id by statx, its mount point from mountinfo.
+void make_holder_private(const std::string& path) {
+  struct statx sx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+    throw_errno("linux.rootfsPropagation: find the mount of " + path);
+  std::string info;
+  if (!sys::try_read_file("/proc/self/mountinfo", info)) throw_errno("linux.rootfsPropagation: read mountinfo");
+  const std::string id = std::to_string(sx.stx_mnt_id) + " ";
+  for (size_t at = 0; at < info.size();) {
+    size_t nl = info.find('\n', at);
+    if (nl == std::string::npos) nl = info.size();
+    std::string_view line(info.data() + at, nl - at);
+    at = nl + 1;
+    if (line.rfind(id, 0) != 0) continue;
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field, octal escapes undone
+    size_t f = 0;
+    for (int i = 0; i < 4 && f != std::string_view::npos; ++i) f = line.find(' ', f + 1);
+    if (f == std::string_view::npos) break;
+    size_t end = line.find(' ', f + 1);
+    std::string_view v = line.substr(f + 1, end == std::string_view::npos ? std::string_view::npos : end - f - 1);
+    std::string mp = unescape_mountinfo(v);
+    if (::mount(nullptr, mp.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+      throw_errno("linux.rootfsPropagation: make " + mp + " (holding the rootfs) private");
+    return;
+  }
+  throw Error("linux.rootfsPropagation: the mount of " + path + " is not in mountinfo", ENOENT);
+}
+
 }  // namespace
 
 Fd prepare_bind_tree(const MountStep& s, int userns_fd) {
@@ -280,6 +323,9 @@ void prepare_rootfs(InitContext& ctx) {
   if (!ctx.mounts) throw Error("prepare the rootfs: no mount plan (the runtime makes it before clone)", EINVAL);
   const MountPlan& plan = *ctx.mounts;
   if (::mount(nullptr, "/", nullptr, plan.host_propagation, nullptr) < 0) throw_errno("set propagation of /");
+  // A shared / (rootfsPropagation rshared): the mount holding the rootfs is made private, or
+  // the rootfs bind below would appear on the host and pivot_root refuse a shared parent.
+  if (plan.host_propagation & MS_SHARED) make_holder_private(ctx.rootfs);
   // pivot_root needs the rootfs' parent mount not to be shared.
   if (::mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     throw_errno("bind rootfs " + ctx.rootfs);
@@ -321,18 +367,6 @@ namespace {
 void mask_host_pseudo_fs(const std::string& rootfs) {
   std::string info;
   if (!sys::try_read_file("/proc/self/mountinfo", info)) no_pivot_failed("read mountinfo");
-  auto unescape = [](std::string_view v) {
-    std::string out;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '\\' && i + 3 < v.size()) {  // \040: an octal escape
-        out += static_cast<char>((v[i + 1] - '0') * 64 + (v[i + 2] - '0') * 8 + (v[i + 3] - '0'));
-        i += 3;
-      } else {
-        out += v[i];
-      }
-    }
-    return out;
-  };
   std::vector<std::string> targets;
   for (size_t at = 0; at < info.size();) {
     size_t nl = info.find('\n', at);
@@ -351,7 +385,7 @@ void mask_host_pseudo_fs(const std::string& rootfs) {
     if (f.size() < 5 || dash + 1 >= f.size()) continue;
     std::string_view fstype = f[dash + 1];
     if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
-    std::string mp = unescape(f[4]);
+    std::string mp = unescape_mountinfo(f[4]);
     if (mp == rootfs || mp.rfind(rootfs + "/", 0) == 0) continue;
     targets.push_back(mp);
   }

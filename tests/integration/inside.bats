@@ -395,6 +395,41 @@ load helpers
   [[ "$output" != *master:* ]]
 }
 
+# Kubernetes' Bidirectional volumes (CSI drivers): rootfsPropagation rshared with an rbind,rshared
+# volume. A mount made in the container under the volume reaches the host and one made on the
+# host reaches the container; none of the container's own mounts (proc, dev, the rootfs bind)
+# appears on the host. Run in a private mount namespace whose / is made rshared (as on systemd hosts).
+@test "rootfsPropagation rshared: a volume's mounts propagate both ways, the container's own stay inside" {
+  local vol=$BATS_TEST_TMPDIR/vol
+  mkdir -p "$vol/m" "$vol/h"
+  cfg --arg v "$vol" '.linux.rootfsPropagation = "rshared"
+    | .mounts += [{"destination": "/v", "type": "bind", "source": $v, "options": ["rbind", "rshared", "rw"]}]
+    | .process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+    | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+  args sh -c 'mount -t tmpfs none /v/m && echo in > /v/m/f || exit 1
+    i=0; while [ ! -e /v/h/f ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; cat /v/h/f'
+  cat > "$BATS_TEST_TMPDIR/scenario.sh" <<EOF
+set -u
+mount --make-rshared /
+mount --bind "$vol" "$vol"  # a volume on its own mount, as Bidirectional needs (and critest makes)
+"$OCIRT" --root "$ROOT" run --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+i=0; while [ ! -e "$vol/m/f" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done
+echo "host sees: \$(cat "$vol/m/f")"
+mount -t tmpfs none "$vol/h" && echo out > "$vol/h/f"
+wait \$!; echo "container status \$?"
+echo "container saw: \$(cat "$BATS_TEST_TMPDIR/out")"
+echo "leaked: \$(grep -c " $BUNDLE/rootfs" /proc/self/mountinfo)"
+umount -l "$vol/h" "$vol/m" "$vol"
+EOF
+  run unshare -m --propagation private bash "$BATS_TEST_TMPDIR/scenario.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "host sees: in" ]
+  [ "${lines[1]}" = "container status 0" ]
+  [ "${lines[2]}" = "container saw: out" ]
+  [ "${lines[3]}" = "leaked: 0" ]
+}
+
 @test "fds: nothing the caller had open reaches the container, --preserve-fds does" {
   args sh -c 'ls /proc/self/fd'
   exec 7>"$BATS_TEST_TMPDIR/seven" 8>"$BATS_TEST_TMPDIR/eight"
