@@ -11,11 +11,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <sstream>
+#include <tuple>
 
 #include "ocirt/error.hpp"
 #include "ocirt/hooks.hpp"
 #include "ocirt/state.hpp"
 #include "src/linux/attributes.hpp"
+#include "src/linux/files.hpp"
 #include "src/linux/finalize.hpp"
 #include "src/linux/inherited.hpp"
 #include "src/linux/linux.hpp"
@@ -75,6 +79,36 @@ void prefault_scratch() {
   }
 }
 
+// A user namespace joined by path with linux.uidMappings/gidMappings given too: they must be
+// the namespace's own (runc 1.2); read from our maps, which show the host's ids to us.
+void check_joined_maps(const spec::Config& cfg, const std::string& what) {
+  if (!cfg.linux) return;
+  auto check = [&](const std::vector<spec::IdMapping>& want, const char* file, const char* field) {
+    if (want.empty()) return;
+    std::string text;
+    if (!sys::try_read_file(std::string("/proc/self/") + file, text)) throw_errno(std::string("read /proc/self/") + file);
+    std::vector<spec::IdMapping> have;
+    std::istringstream in(text);
+    for (uint64_t c, h, n; in >> c >> h >> n;)
+      have.push_back({static_cast<uint32_t>(c), static_cast<uint32_t>(h), static_cast<uint32_t>(n)});
+    auto key = [](const spec::IdMapping& m) { return std::tuple(m.container_id, m.host_id, m.size); };
+    std::vector<spec::IdMapping> a = want, b = have;
+    auto less = [&](auto& x, auto& y) { return key(x) < key(y); };
+    std::sort(a.begin(), a.end(), less);
+    std::sort(b.begin(), b.end(), less);
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](auto& x, auto& y) { return key(x) == key(y); }))
+    {
+      std::string shown;
+      for (auto& m : have)
+        shown += (shown.empty() ? "" : ", ") + std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+                 std::to_string(m.size);
+      throw Error(std::string(field) + ": not the mappings of the " + what + " (its " + file + ": " + shown + ")", EINVAL);
+    }
+  };
+  check(cfg.linux->uid_mappings, "uid_map", "linux.uidMappings");
+  check(cfg.linux->gid_mappings, "gid_map", "linux.gidMappings");
+}
+
 }  // namespace
 
 void init_main(InitContext& ctx) {
@@ -97,6 +131,7 @@ void init_main(InitContext& ctx) {
     if (ctx.fifo_fd >= 0) keep.push_back(ctx.fifo_fd);
     for (auto& j : ctx.joins) keep.push_back(j.fd);
     if (ctx.pidns_fd >= 0) keep.push_back(ctx.pidns_fd);
+    if (ctx.userns_fd >= 0) keep.push_back(ctx.userns_fd);
     for (int i = 0; i < ctx.preserve_fds; ++i) keep.push_back(3 + i);
     for (int fd : ctx.mount_trees)
       if (fd >= 0) keep.push_back(fd);
@@ -111,6 +146,11 @@ void init_main(InitContext& ctx) {
     // rootless: our id maps are written; from here nothing outside may reach our host things
     if (ctx.dumpable_until_go && ::prctl(PR_SET_DUMPABLE, 0) < 0) throw_errno("prctl(PR_SET_DUMPABLE)");
 
+    if (ctx.userns_fd >= 0) {  // first: what we join or make next belongs to it
+      if (::setns(ctx.userns_fd, CLONE_NEWUSER) < 0) throw_errno("join " + ctx.userns_what);
+      ::close(ctx.userns_fd);
+      check_joined_maps(cfg, ctx.userns_what);
+    }
     if (ctx.new_userns) {
       if (::setresgid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresgid");
       if (::setresuid(0, 0, 0) < 0) throw_errno("become root in the user namespace: setresuid");
@@ -119,9 +159,13 @@ void init_main(InitContext& ctx) {
       if (::setns(j.fd, j.type) < 0) throw_errno("join " + j.what);
       ::close(j.fd);
     }
-    if (ctx.pidns_fd >= 0) {
-      if (::setns(ctx.pidns_fd, CLONE_NEWPID) < 0) throw_errno("join " + ctx.pidns_what);
-      ::close(ctx.pidns_fd);
+    if (ctx.unshare_flags && ::unshare(static_cast<int>(ctx.unshare_flags)) < 0)
+      throw_errno("linux.namespaces: create namespaces in the " + ctx.userns_what);
+    if (ctx.pidns_fd >= 0 || ctx.new_pidns_in_userns) {
+      if (ctx.pidns_fd >= 0 && ::setns(ctx.pidns_fd, CLONE_NEWPID) < 0) throw_errno("join " + ctx.pidns_what);
+      if (ctx.pidns_fd >= 0) ::close(ctx.pidns_fd);
+      if (ctx.new_pidns_in_userns && ::unshare(CLONE_NEWPID) < 0)
+        throw_errno("linux.namespaces: create a pid namespace in the " + ctx.userns_what);
       host_pid = static_cast<pid_t>(reborn_in_pidns(sync_fd));
     }
     if (ctx.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) throw_errno("create cgroup namespace");

@@ -30,7 +30,11 @@ struct InitContext {
   std::vector<Join> joins;         // namespaces the child joins by path (net, ipc, uts, cgroup, mount)
   int pidns_fd = -1;               // a pid namespace the runtime could not enter for the clone: the
   std::string pidns_what;          // init joins it after the others and is reborn in it
-  bool new_userns = false;
+  bool new_userns = false;          // in a user namespace of its own: new, or joined by path
+  int userns_fd = -1;                // linux.namespaces' user by path: joined first, after Go; the
+  std::string userns_what;           // namespaces to create then (owned by that user namespace) are
+  unsigned long unshare_flags = 0;   // unshared, and a new pid namespace is made by a rebirth
+  bool new_pidns_in_userns = false;
   // The runtime is not root (rootless): its binds are made by the init in its own user and mount
   // namespaces, and the init stays dumpable until its id maps are written (newuidmap needs
   // that); see spawn().

@@ -90,12 +90,13 @@ MountPlan plan_mounts(const spec::Config& cfg, const MountHost& host) {
   const std::string& prop = cfg.linux ? cfg.linux->rootfs_propagation : std::string();
   // Nothing we mount may reach the host: everything becomes a slave (private if that was
   // asked). The requested propagation is applied to the container's / after pivot_root.
-  // (r)shared is applied first instead, as runc does: the binds the init clones must stay
-  // peers of the host's mounts for propagation to go both ways (a CSI volume, Kubernetes'
-  // Bidirectional); the rootfs' parent mount is then made private (prepare_rootfs), so the
-  // rootfs bind and what is mounted on it stay in the container.
+  // rshared is applied first instead, as runc does: the binds the init clones must stay peers
+  // of the host's mounts for propagation to go both ways (a CSI volume, Kubernetes'
+  // Bidirectional); the mount holding the rootfs is then made private (prepare_rootfs), so the
+  // rootfs bind and what is mounted on it stay in the container. (A non-recursive "shared"
+  // would leave every other mount a peer of the host's: it is applied after pivot_root.)
   plan.root_propagation = spec::propagation_flags(prop);
-  if (plan.root_propagation & MS_SHARED)
+  if (plan.root_propagation == (MS_SHARED | MS_REC))
     plan.host_propagation = plan.root_propagation;
   else
     plan.host_propagation = ((plan.root_propagation & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE) | MS_REC;

@@ -348,14 +348,28 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
   ForClone for_clone;
   try {
     if (cfg.linux) {
+      // A user namespace joined by path (a Kubernetes pod's, hostUsers: false): the namespaces
+      // the container makes must be owned by it, or its root could not use them (mount its
+      // /proc, its sysfs). The init joins it first and unshares them there; a new pid namespace
+      // comes with a rebirth (the init's children are the ones in it).
+      const spec::Namespace* user = cfg.find_namespace("user");
+      const bool join_user = user && !user->path.empty();
       for (auto& ns : cfg.linux->namespaces) {
         unsigned long f = ns_flag(ns.type);
         if (ns.path.empty()) {
-          if (f == CLONE_NEWCGROUP && cgroup_fd < 0) ctx.unshare_cgroupns = true;  // after joining the cgroup
+          if (f == CLONE_NEWCGROUP && (cgroup_fd < 0 || join_user)) ctx.unshare_cgroupns = true;  // after joining the cgroup
+          else if (join_user && f == CLONE_NEWPID) ctx.new_pidns_in_userns = true;
+          else if (join_user && f != CLONE_NEWTIME) ctx.unshare_flags |= f;
           else if (f != CLONE_NEWTIME) flags |= f;  // time: made below, so offsets can be written first
           continue;
         }
         Fd fd = open_ns(ns.path, ns.type);
+        if (f == CLONE_NEWUSER) {
+          ctx.userns_fd = fd.get();
+          ctx.userns_what = "user namespace " + ns.path;
+          join_fds.push_back(std::move(fd));
+          continue;
+        }
         if (f == CLONE_NEWPID && sys::unprivileged()) {
           // we could enter it but not come back (that needs CAP_SYS_ADMIN in the initial user
           // namespace): the init joins it and clones the process that goes on (Reborn)
@@ -376,8 +390,8 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
       const spec::Namespace* time = cfg.find_namespace("time");
       if (time && time->path.empty()) for_clone.new_time(cfg.linux->time_offsets);
     }
-    ctx.new_userns = flags & CLONE_NEWUSER;
-    if (cgroup_fd >= 0 && cfg.find_namespace("cgroup") && cfg.find_namespace("cgroup")->path.empty())
+    ctx.new_userns = (flags & CLONE_NEWUSER) || ctx.userns_fd >= 0;
+    if (cgroup_fd >= 0 && !ctx.unshare_cgroupns && cfg.find_namespace("cgroup") && cfg.find_namespace("cgroup")->path.empty())
       flags |= CLONE_NEWCGROUP;
   } catch (...) {
     for_clone.leave();
@@ -398,7 +412,11 @@ Child spawn(InitContext& ctx, int cgroup_fd, const SpawnHooks& hooks) {
     for (const MountStep& step : ctx.mounts->steps) {
       if (step.kind != MountKind::ParentTree) continue;
       Fd userns;
-      if (step.idmap) {
+      if (step.idmap && step.mount->uid_mappings.empty() && ctx.userns_fd >= 0) {
+        // "idmap" without mappings of its own: the container's user namespace, joined by path
+        userns.reset(::fcntl(ctx.userns_fd, F_DUPFD_CLOEXEC, 3));
+        if (!userns) throw_errno("mounts[" + std::to_string(step.index) + "]: dup the user namespace");
+      } else if (step.idmap) {
         const spec::Mount& m = *step.mount;
         const bool own = !m.uid_mappings.empty();
         userns = make_userns(own ? m.uid_mappings : cfg.linux->uid_mappings, own ? m.gid_mappings : cfg.linux->gid_mappings,

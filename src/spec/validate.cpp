@@ -214,8 +214,6 @@ void validate_semantics(const Config& c) {
     throw Error("linux.uidMappings: a new user namespace needs uidMappings and gidMappings", EINVAL);
   if (!user && (!l.uid_mappings.empty() || !l.gid_mappings.empty()))
     throw Error("linux.uidMappings: id mappings need a user namespace in linux.namespaces", EINVAL);
-  if (user && !user->path.empty())
-    throw Error("linux.namespaces: joining an existing user namespace by path is not supported yet", ENOTSUP);
   for (auto& [key, off] : l.time_offsets) {
     if (key != "monotonic" && key != "boottime")
       throw Error("linux.timeOffsets." + key + ": unknown clock (monotonic or boottime)", EINVAL);

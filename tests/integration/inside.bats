@@ -496,6 +496,57 @@ EOF
   no_leftovers "$ID-b"
 }
 
+# Kubernetes pods with hostUsers: false: the sandbox makes the user namespace, the pod's
+# containers join it (and its net/ipc/uts) by path and make their own mount, pid and cgroup
+# namespaces inside it (owned by it: their root mounts /proc, binds with idmap).
+@test "namespaces: a user namespace joined by path, with the pod's net/ipc/uts; exec; mappings checked" {
+  local map='[{"containerID": 0, "hostID": 200000, "size": 65536}]'
+  cfg --argjson m "$map" '.linux.namespaces += [{"type": "user"}] | .linux.uidMappings = $m | .linux.gidMappings = $m'
+  chown -R 200000:200000 "$BUNDLE/rootfs"
+  d=$BUNDLE; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID-a" </dev/null
+  local pid; pid=$(ocirt state "$ID-a" | jq -r .pid)
+  mkdir -p "$BATS_TEST_TMPDIR/src" && echo x > "$BATS_TEST_TMPDIR/src/f" && chown 0:0 "$BATS_TEST_TMPDIR/src/f"
+  cfg --arg p "/proc/$pid/ns" --arg s "$BATS_TEST_TMPDIR/src" '.linux.namespaces = [{"type": "pid"}, {"type": "mount"},
+      {"type": "cgroup"}, {"type": "user", "path": ($p + "/user")}, {"type": "network", "path": ($p + "/net")},
+      {"type": "ipc", "path": ($p + "/ipc")}, {"type": "uts", "path": ($p + "/uts")}]
+    | .mounts += [{"destination": "/mnt", "type": "bind", "source": $s, "options": ["bind", "idmap"]}]'
+  args sh -c 'id -u; cat /proc/self/uid_map; for n in user net ipc uts; do readlink /proc/self/ns/$n; done
+    echo "me $$"; ps -o comm | grep -c sleep; stat -c %u /mnt/f; sleep 100'
+  ocirt run -d --bundle "$BUNDLE" "$ID-b" > "$BATS_TEST_TMPDIR/out" 2>&1 </dev/null || { cat "$BATS_TEST_TMPDIR/out"; false; }
+  local i; for i in $(seq 50); do [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -ge 9 ] && break; sleep 0.1; done
+  mapfile -t lines < "$BATS_TEST_TMPDIR/out"
+  printf '%s\n' "${lines[@]}"
+  [ "${lines[0]}" = 0 ]
+  [ "$(echo ${lines[1]})" = "0 200000 65536" ]
+  [ "${lines[2]}" = "$(readlink /proc/$pid/ns/user)" ]
+  [ "${lines[3]}" = "$(readlink /proc/$pid/ns/net)" ]
+  [ "${lines[4]}" = "$(readlink /proc/$pid/ns/ipc)" ]
+  [ "${lines[5]}" = "$(readlink /proc/$pid/ns/uts)" ]
+  [ "${lines[6]}" = "me 1" ]       # its own pid namespace: pid 1, the sandbox's sleep not seen
+  [ "${lines[7]}" = 0 ]
+  [ "${lines[8]}" = 0 ]            # idmap through the joined user namespace: the host's root is its root
+  local pid_b; pid_b=$(ocirt state "$ID-b" | jq -r .pid)
+  [ "$(readlink /proc/$pid_b/ns/pid)" != "$(readlink /proc/$pid/ns/pid)" ]
+  [ "$(readlink /proc/$pid_b/ns/mnt)" != "$(readlink /proc/$pid/ns/mnt)" ]
+  run ocirt exec "$ID-b" sh -c 'id -u; readlink /proc/self/ns/user'
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = "$(readlink /proc/$pid/ns/user)" ]
+  ocirt delete --force "$ID-b"
+  no_leftovers "$ID-b"
+  # mappings given with the path must be the namespace's own
+  cfg '.linux.gidMappings = [{"containerID": 0, "hostID": 300000, "size": 65536}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+  run ocirt run --bundle "$BUNDLE" "$ID-c"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"linux.gidMappings: not the mappings of the user namespace /proc/$pid/ns/user (its gid_map: 0 200000 65536)"* ]]
+  no_leftovers "$ID-c"
+  ocirt delete --force "$ID-a"
+  no_leftovers "$ID-a"
+}
+
 @test "process attributes: personality, ioPriority, scheduler, execCPUAffinity, memoryPolicy" {
   cfg '.linux.personality = {"domain": "LINUX32"}
        | .process.ioPriority = {"class": "IOPRIO_CLASS_BE", "priority": 6}

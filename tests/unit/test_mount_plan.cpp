@@ -207,6 +207,10 @@ TEST_CASE("mount plan: propagation of the host's / and of the container's") {
   p = linux_::plan_mounts(c, host());
   CHECK(p.host_propagation == (MS_SLAVE | MS_REC));
   CHECK(p.root_propagation == MS_SHARED);
+  c.linux->rootfs_propagation = "rshared";  // runc's order: the binds stay peers of the host's
+  p = linux_::plan_mounts(c, host());
+  CHECK(p.host_propagation == (MS_SHARED | MS_REC));
+  CHECK(p.root_propagation == (MS_SHARED | MS_REC));
 }
 
 TEST_CASE("mount plan: what the parent makes (idmapped mounts, binds for a new user namespace)") {
