@@ -224,11 +224,43 @@ Linux parse_linux(const Value& l) {
   return lx;
 }
 
+// Deeper nesting than this is refused before anything else reads the document: no config
+// comes near it (runc's template: 6 levels), and each level costs the schema validator more
+// than the one before (100,000 levels took 37 s). Linear: one pass, strings skipped.
+constexpr size_t kMaxDepth = 1000;
+
+// "WHAT: " before a message, or nothing (config.json: the caller names the file)
+std::string lead(const char* what) { return *what ? std::string(what) + ": " : std::string(); }
+
+void check_depth(const std::string& text, const char* what) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        throw Error(lead(what) + "nested deeper than " + std::to_string(kMaxDepth) + " levels (at offset " +
+                        std::to_string(i) + ")",
+                    EINVAL);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 rapidjson::Document parse_dom(const std::string& text, const char* what) {
+  check_depth(text, what);
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError())
-    throw Error(std::string(what) + ": invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+    throw Error(lead(what) + "invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
                 rapidjson::GetParseError_En(doc.GetParseError()));
   return doc;
 }
@@ -250,7 +282,7 @@ rapidjson::Document parse_dom(const std::string& text, const char* what) {
 }
 
 Config parse_config(const std::string& text) {
-  rapidjson::Document doc = parse_dom(text, "config.json");
+  rapidjson::Document doc = parse_dom(text, "");
   validate_schema(doc);  // the same DOM: one parse per config
   Config cfg;
   cfg.oci_version = str(doc, "ociVersion");

@@ -17,6 +17,15 @@ expect_error() {  # expect_error TEXT: create fails, output contains TEXT, nothi
   expect_error "invalid JSON at offset"
 }
 
+@test "config: a document nested 100,000 levels deep is refused before validation" {
+  # an unknown top-level key: the schema allows it, only the depth limit stops it (the validator's
+  # cost grows with the square of the depth: 37 s of CPU here before the limit)
+  python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); s = json.dumps(c)[:-1]
+print(s + ", \"zz\": " + "[" * 100000 + "]" * 100000 + "}")' "$BUNDLE/config.json" > "$BUNDLE/deep.json"
+  mv "$BUNDLE/deep.json" "$BUNDLE/config.json"
+  expect_error "config.json: nested deeper than 1000 levels (at offset "
+}
+
 @test "config: missing config.json" {
   rm "$BUNDLE/config.json"
   expect_error "config.json"
