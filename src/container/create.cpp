@@ -91,7 +91,7 @@ Prepared prepare(const CreateOptions& o, bool hold_console) {
     p.text = sys::read_file(p.bundle + "/config.json");
     p.cfg = spec::load(p.text);
   } catch (Error& e) {
-    e.prefix("config.json");
+    if (e.field() != "config.json") e.prefix("config.json");  // a JSON error names it already
     throw;
   }
   const std::string& root = p.cfg.root->path;

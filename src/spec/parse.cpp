@@ -229,8 +229,7 @@ Linux parse_linux(const Value& l) {
 // than the one before (100,000 levels took 37 s). Linear: one pass, strings skipped.
 constexpr size_t kMaxDepth = 1000;
 
-// "WHAT: " before a message, or nothing (config.json: the caller names the file)
-std::string lead(const char* what) { return *what ? std::string(what) + ": " : std::string(); }
+std::string lead(const char* what) { return std::string(what) + ": "; }
 
 void check_depth(const std::string& text, const char* what) {
   size_t depth = 0;
@@ -282,7 +281,7 @@ rapidjson::Document parse_dom(const std::string& text, const char* what) {
 }
 
 Config parse_config(const std::string& text) {
-  rapidjson::Document doc = parse_dom(text, "");
+  rapidjson::Document doc = parse_dom(text, "config.json");
   validate_schema(doc);  // the same DOM: one parse per config
   Config cfg;
   cfg.oci_version = str(doc, "ociVersion");

@@ -74,10 +74,10 @@ TEST_CASE("schema errors name the JSON path") {
   CHECK(error_of(base(R"(, "user": {"uid": -1})")) == "process.user.uid: -1 is out of range (minimum 0)");
   CHECK(error_of(base(R"(, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1}])")) ==
         "process.rlimits[0].hard: required field is missing");
-  CHECK(error_of("{").rfind("invalid JSON at offset", 0) == 0);  // create adds "config.json: "
+  CHECK(error_of("{").rfind("config.json: invalid JSON at offset", 0) == 0);
   // deeper than 1000 levels: refused before the schema validator (quadratic in the depth) sees it
   CHECK(error_of("{\"x\": " + std::string(1001, '[') + std::string(1001, ']') + "}") ==
-        "nested deeper than 1000 levels (at offset 1005)");
+        "config.json: nested deeper than 1000 levels (at offset 1005)");
   CHECK(error_of("{\"x\": \"" + std::string(2000, '[') + "\"}").find("nested") == std::string::npos);
 }
 
