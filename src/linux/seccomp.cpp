@@ -1,6 +1,7 @@
 // linux.seccomp: validation with JSON paths, compilation by libseccomp, the BPF cache, loading.
 #include "src/linux/seccomp.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -128,6 +129,8 @@ uint64_t fnv1a(const std::string& s) {
 }
 
 constexpr char kMagic[8] = {'O', 'C', 'I', 'R', 'T', 'S', 'C', '1'};
+constexpr size_t kMaxEntries = 64;
+constexpr off_t kMaxEntryBytes = 4 << 20;  // key (the profile's text) and up to 65536 instructions
 
 // File: magic, u32 key length, key, u32 instruction count, instructions. A hit needs the whole
 // key to match (the hash only names the file), a file of ours (owner, no group/other write)
@@ -137,6 +140,7 @@ bool cache_read(const std::string& path, const std::string& key, std::vector<uin
   if (!fd) return false;
   struct stat st;
   if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022)) return false;
+  if (st.st_size > kMaxEntryBytes) return false;  // not one of ours: no unbounded read
   std::string data;
   data.resize(static_cast<size_t>(st.st_size));
   if (::read(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return false;
@@ -155,7 +159,28 @@ bool cache_read(const std::string& path, const std::string& key, std::vector<uin
   if (!take(&n, 4) || n == 0 || n > 65536 || data.size() - pos != n * 8ull) return false;
   prog.resize(n);
   memcpy(prog.data(), data.data() + pos, n * 8ull);
+  ::futimens(fd.get(), nullptr);  // its mtime is its last use: eviction drops the oldest
   return true;
+}
+
+// At most kMaxEntries programs: after a write, the least recently used beyond that are removed
+// (a host running many different profiles keeps the ones it uses; the directory stays small).
+void cache_evict(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::pair<struct timespec, std::string>> entries;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n.size() < 5 || n.substr(n.size() - 4) != ".bpf" || n[0] == '.') continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) entries.push_back({st.st_mtim, e->d_name});
+  }
+  ::closedir(d);
+  if (entries.size() <= kMaxEntries) return;
+  std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) {
+    return a.first.tv_sec != b.first.tv_sec ? a.first.tv_sec < b.first.tv_sec : a.first.tv_nsec < b.first.tv_nsec;
+  });
+  for (size_t i = 0; i < entries.size() - kMaxEntries; ++i) ::unlink((dir + "/" + entries[i].second).c_str());
 }
 
 void cache_write(const std::string& dir, const std::string& name, const std::string& key, const std::vector<uint64_t>& prog) {
@@ -172,6 +197,7 @@ void cache_write(const std::string& dir, const std::string& name, const std::str
   bool ok = ::write(fd.get(), data.data(), data.size()) == static_cast<ssize_t>(data.size());
   fd.reset();
   if (!ok || ::rename(tmp.c_str(), (dir + "/" + name).c_str()) < 0) ::unlink(tmp.c_str());  // a cache: best effort
+  else cache_evict(dir);
 }
 
 uint64_t bpf(uint16_t code, uint8_t jt, uint8_t jf, uint32_t k) {

@@ -230,3 +230,29 @@ PY
   [[ "$output" == *"Operation not permitted"* ]]
   no_leftovers
 }
+
+@test "seccomp cache: bounded at 64 programs, the least recently used dropped first" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+  args true
+  run_ctr
+  [ "$status" -eq 0 ]
+  local cache="$ROOT/.seccomp-cache" first
+  first=$(ls "$cache"/*.bpf)
+  local i
+  for i in $(seq 2 70); do
+    cfg --argjson e "$i" '.linux.seccomp.syscalls[0].errnoRet = $e'
+    run_ctr
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+    if [ "$i" -eq 40 ]; then  # the first profile used again: it becomes the most recent
+      cfg '.linux.seccomp.syscalls[0].errnoRet = 1'
+      run "$OCIRT" --root "$ROOT" --debug run --bundle "$BUNDLE" "$ID"
+      [[ "$output" == *"from the cache"* ]]
+    fi
+  done
+  [ "$(ls "$cache" | wc -l)" -eq 64 ]
+  [ -e "$first" ]                      # used at 40: kept
+  cfg '.linux.seccomp.syscalls[0].errnoRet = 2'
+  run "$OCIRT" --root "$ROOT" --debug run --bundle "$BUNDLE" "$ID"
+  [[ "$output" != *"from the cache"* ]]  # profile 2, among the oldest, was dropped
+  no_leftovers
+}
