@@ -156,7 +156,7 @@ bool cache_read(const std::string& path, const std::string& key, std::vector<uin
   if (!take(magic, 8) || memcmp(magic, kMagic, 8) != 0 || !take(&klen, 4) || klen != key.size()) return false;
   if (data.compare(pos, klen, key) != 0) return false;
   pos += klen;
-  if (!take(&n, 4) || n == 0 || n > 65536 || data.size() - pos != n * 8ull) return false;
+  if (!take(&n, 4) || n == 0 || n > BPF_MAXINSNS || data.size() - pos != n * 8ull) return false;
   prog.resize(n);
   memcpy(prog.data(), data.data() + pos, n * 8ull);
   ::futimens(fd.get(), nullptr);  // its mtime is its last use: eviction drops the oldest
@@ -276,6 +276,7 @@ std::vector<uint64_t> compile(const spec::Seccomp& s) {
     if (r < 0 && r != -EEXIST)
       throw Error("linux.seccomp.architectures[" + std::to_string(i) + "]: " + std::strerror(-r), -r);
   }
+  std::set<std::string> distinct;
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
     const auto& c = s.syscalls[i];
     uint32_t act;
@@ -294,6 +295,17 @@ std::vector<uint64_t> compile(const spec::Seccomp& s) {
       int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp/arch: skipped, as runc does
       auto add = [&](const scmp_arg_cmp* a, unsigned n) {
+        // Every distinct rule costs the program at least one instruction: past the kernel's
+        // limit it could never load, and libseccomp's cost grows faster than the rule count.
+        std::string key = std::to_string(nr) + " " + std::to_string(act);
+        for (unsigned j = 0; j < n; ++j)
+          key += " " + std::to_string(a[j].arg) + ":" + std::to_string(a[j].op) + ":" + std::to_string(a[j].datum_a) +
+                 ":" + std::to_string(a[j].datum_b);
+        if (distinct.insert(std::move(key)).second && distinct.size() > BPF_MAXINSNS)
+          throw Error("linux.seccomp.syscalls[" + std::to_string(i) + "]: more than " + std::to_string(BPF_MAXINSNS) +
+                          " distinct rules cannot fit the kernel's limit of " + std::to_string(BPF_MAXINSNS) +
+                          " BPF instructions",
+                      E2BIG);
         int r = seccomp_rule_add_array(ctx, act, nr, n, a);
         if (r < 0)
           throw Error("linux.seccomp.syscalls[" + std::to_string(i) + "] (" + name + "): " + std::strerror(-r), -r);
@@ -319,6 +331,10 @@ std::vector<uint64_t> compile(const spec::Seccomp& s) {
     std::vector<uint64_t> stub = enosys_stub(s);
     prog.insert(prog.begin(), stub.begin(), stub.end());
   }
+  if (prog.size() > BPF_MAXINSNS)
+    throw Error("linux.seccomp: the profile compiles to " + std::to_string(prog.size()) +
+                    " BPF instructions, over the kernel's limit of " + std::to_string(BPF_MAXINSNS),
+                E2BIG);
   return prog;
 }
 

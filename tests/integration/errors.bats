@@ -26,6 +26,13 @@ print(s + ", \"zz\": " + "[" * 100000 + "]" * 100000 + "}")' "$BUNDLE/config.jso
   expect_error "config.json: nested deeper than 1000 levels (at offset "
 }
 
+@test "config: a seccomp profile too large for the kernel is refused before compiling it all, naming the rule" {
+  cfg '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [range(5000) as $i
+    | {"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": $i, "op": "SCMP_CMP_EQ"}]}]}'
+  expect_error "linux.seccomp.syscalls[4096]: more than 4096 distinct rules cannot fit the kernel's limit of 4096 BPF instructions"
+  [ -z "$(ls "$ROOT/.seccomp-cache" 2>/dev/null)" ]
+}
+
 @test "config: missing config.json" {
   rm "$BUNDLE/config.json"
   expect_error "config.json"
