@@ -4,7 +4,7 @@
 # --tests adds what only the test suite needs (qemu and cpio for the pure cgroup v2 VM).
 set -eu
 PKGS="g++ meson ninja-build pkg-config python3 git rapidjson-dev libseccomp-dev libcap-ng-dev libdbus-1-dev libcxxopts-dev \
-libspdlog-dev doctest-dev busybox-static jq bats iproute2 uidmap golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps"
+libspdlog-dev doctest-dev busybox-static jq bats iproute2 uidmap golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps time"
 [ "${1:-}" = --tests ] && PKGS="$PKGS cpio qemu-system-x86 podman conmon catatonit containerd mmdebstrap"
 missing=""
 for p in $PKGS; do
