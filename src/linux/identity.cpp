@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "ocirt/error.hpp"
@@ -163,28 +164,29 @@ std::string find_executable(const spec::Process& p) {
     else bits = S_IXOTH;
     return (st.st_mode & bits) ? 0 : EACCES;
   };
+  // Go's exec.LookPath words (runc's): a path that cannot be stat'ed says "stat PATH: why"
+  // (Go's lower-case strerror); one that is not an executable file, "permission denied"; a
+  // name is searched in PATH, skipping what is not executable, else "not found in $PATH".
   if (name.find('/') != std::string::npos) {
     int e = check(name);
     if (e == 0) return name;
-    const char* why = e == EACCES ? "permission denied" : e == ENOENT ? "no such file or directory" : std::strerror(e);
-    throw Error("exec: \"" + name + "\": " + why, e);
+    if (e == EACCES) throw Error("exec: \"" + name + "\": permission denied", e);
+    std::string why = std::strerror(e);
+    if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+    throw Error("exec: \"" + name + "\": stat " + name + ": " + why, e);
   }
   std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (auto& e : p.env)
     if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
-  int denied = 0;
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t c = path.find(':', pos);
     if (c == std::string::npos) c = path.size();
     std::string dir = path.substr(pos, c - pos);
     std::string cand = (dir.empty() ? "." : dir) + "/" + name;
-    int e = check(cand);
-    if (e == 0) return cand;
-    if (e == EACCES) denied = e;
+    if (check(cand) == 0) return cand;
     pos = c + 1;
   }
-  if (denied) throw Error("exec: \"" + name + "\": permission denied", EACCES);
   throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
 }
 

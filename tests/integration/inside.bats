@@ -331,7 +331,7 @@ load helpers
   args /bin/nosuchprog
   run_ctr
   [ "$status" -ne 0 ]
-  [[ "$output" == *'exec: "/bin/nosuchprog": no such file or directory'* ]]
+  [[ "$output" == *'exec: "/bin/nosuchprog": stat /bin/nosuchprog: no such file or directory'* ]]
   no_leftovers
   printf '#!/bin/sh\necho hi\n' > "$BUNDLE/rootfs/bin/noexec"
   chmod 0644 "$BUNDLE/rootfs/bin/noexec"
@@ -339,6 +339,12 @@ load helpers
   run_ctr
   [ "$status" -ne 0 ]
   [[ "$output" == *'exec: "/bin/noexec": permission denied'* ]]
+  no_leftovers
+  # in PATH, a file that is not executable is skipped (Go's LookPath, runc)
+  args noexec
+  run_ctr
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'exec: "noexec": executable file not found in $PATH'* ]]
   no_leftovers
 }
 
