@@ -3,7 +3,8 @@
 # Installs what is missing, builds, runs the doctest unit tests and the integration tests
 # (bats, as root, real containers) and ends with one line: "N passed, M failed[, K skipped]".
 # TESTS="tests/integration/a.bats ...": only those bats files, and the client and VM stages are
-# skipped; OCIRT_SKIP_VM=1: no VM stage (pure cgroup v2, systemd v2 and v1). A skipped stage prints "== ...: SKIPPED (why)" and
+# skipped; OCIRT_SKIP_VM=1: no VM stage (pure cgroup v2, systemd v2 and v1); OCIRT_SKIP_ASAN=1: no
+# sanitizer stage (a second build, with ASan and UBSan). A skipped stage prints "== ...: SKIPPED (why)" and
 # counts as skipped, never as passed.
 set -u
 cd "$(dirname "$0")/.."
@@ -91,11 +92,54 @@ skip_stage() {
   skipped=$((skipped + $3))
 }
 
+# AddressSanitizer + UndefinedBehaviorSanitizer: a second, dynamic build (build-asan: ASan
+# cannot be static) runs the unit tests and these bats files; every report (a log file per
+# process) fails the stage. Not hardening.bats: its deliberately old seccomp profile refuses
+# the sigaltstack ASan's own exec interceptor calls.
+ASAN_BATS="tests/integration/lifecycle.bats tests/integration/errors.bats tests/integration/exec.bats tests/integration/security.bats"
+if [ -n "${TESTS:-}" ] || [ -n "${OCIRT_SKIP_ASAN:-}" ]; then
+  n=$(( $(bats --count $ASAN_BATS 2>/dev/null || echo 1) + $(cat tests/unit/*.cpp | grep -c '^TEST_CASE') + 1 ))
+  skip_stage "sanitizers (ASan+UBSan build)" "TESTS or OCIRT_SKIP_ASAN is set" "$n"
+else
+  echo "== sanitizers: ASan+UBSan build (build-asan): unit tests, then $(echo $ASAN_BATS | wc -w) bats files"
+  asan_ok=1
+  if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+      >/dev/null || asan_ok=0
+  fi
+  [ "$asan_ok" = 1 ] && { ninja -C build-asan >"$log" 2>&1 || { tail -20 "$log"; asan_ok=0; }; }
+  if [ "$asan_ok" = 0 ]; then
+    echo "not ok - sanitizers: build-asan does not build"
+    failed=$((failed + 1))
+  else
+    reports=$(mktemp -d)
+    export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
+    ./build-asan/unit-tests >"$log" 2>&1
+    line=$(grep -E '^\[doctest\] test cases:' "$log" | tail -1)
+    up=$(echo "$line" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); uf=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+    echo "unit tests under ASan+UBSan: ${up:-0} passed, ${uf:-?} failed"
+    [ -n "$up" ] && [ "$uf" = 0 ] && passed=$((passed + up)) || { cat "$log"; failed=$((failed + ${uf:-1})); }
+    OCIRT="$PWD/build-asan/oci-rt" bats --tap $ASAN_BATS >"$log" 2>&1
+    sed 's/^\(not \)\{0,1\}ok /&asan: /' "$log"
+    tally "$log"
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    if [ -n "$(ls -A "$reports")" ]; then
+      echo "not ok - sanitizers: reports:"
+      head -n 40 "$reports"/* | sed 's/^/#   /'
+      failed=$((failed + 1))
+    else
+      echo "ok - sanitizers: no ASan/UBSan report from the unit tests or the runtime"
+      passed=$((passed + 1))
+    fi
+    rm -rf "$reports"
+  fi
+fi
+
 if [ -n "${TESTS:-}" ]; then
   n=$(bats --count tests/clients/*.bats 2>/dev/null) || n=1
-  skip_stage "real clients: podman and containerd" "TESTS is set" "${n:-1}"
+  skip_stage "real clients: podman, containerd, Docker, CRI" "TESTS is set" "${n:-1}"
 else
-  echo "== real clients: podman and containerd (private mount namespace)"
+  echo "== real clients: podman, containerd, Docker, CRI (private mount namespace)"
   unshare -m --propagation private bats --tap tests/clients/*.bats >"$log" 2>&1
   cat "$log"
   tally "$log"

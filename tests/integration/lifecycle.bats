@@ -87,12 +87,13 @@ load helpers
 }
 
 @test "start: twice is refused; a stopped container cannot start" {
-  args sh -c 'sleep 0.2'
+  args sh -c 'while [ ! -e /go ]; do sleep 0.05; done'  # runs until the test says go
   ocirt create --bundle "$BUNDLE" "$ID"
   ocirt start "$ID"
   run ocirt start "$ID"
   [ "$status" -ne 0 ]
   [[ "$output" == *"cannot start an already running container"* ]]
+  touch "$BUNDLE/rootfs/go"
   for i in $(seq 100); do [ "$(status_of)" = stopped ] && break; sleep 0.05; done
   run ocirt start "$ID"
   [ "$status" -ne 0 ]
