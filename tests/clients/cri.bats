@@ -165,17 +165,23 @@ pod() {
     > "$CT/pod-$name.json"
   cri RunPodSandbox "$(jq -c --arg rt "$rt" '{config: ., runtime_handler: $rt}' "$CT/pod-$name.json")" | jq -r .pod_sandbox_id
 }
+# the kubelet's default masked and read-only paths (pkg/securitycontext, procMount Default)
+MASKED='["/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"]'
+READONLY='["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]'
 # ctr_create POD PODNAME NAME ARGS...: container NAME in that pod running ARGS (the pod's
-# namespace options, as the kubelet passes them); prints its id
+# namespace options and the masked and read-only paths, as the kubelet passes them); prints its id
 ctr_create() {
   local p=$1 podname=$2 name=$3
   shift 3
   local cmd='[]' x
   for x in "$@"; do cmd=$(jq -c --arg x "$x" '. + [$x]' <<<"$cmd"); done
   jq -n --arg p "$p" --arg n "$name" --arg img "$img" --slurpfile sb "$CT/pod-$podname.json" --argjson cmd "$cmd" \
+    --argjson masked "$MASKED" --argjson ro "$READONLY" \
     '{pod_sandbox_id: $p, sandbox_config: $sb[0],
       config: {metadata: {name: $n}, image: {image: $img}, command: $cmd, log_path: ($n + ".log"),
-               linux: {security_context: {namespace_options: $sb[0].linux.security_context.namespace_options}}}}' \
+               linux: {security_context: {namespace_options: $sb[0].linux.security_context.namespace_options,
+                                          masked_paths: $masked, readonly_paths: $ro}}}}' \
     | cri CreateContainer | jq -r .container_id
 }
 start() { cri StartContainer "{\"container_id\":\"$1\"}" >/dev/null; }
@@ -278,6 +284,46 @@ s_exec() {
   [ "$status" -eq 1 ] && [ "$output" = "not a tty" ] || { echo "exec-sync has no tty: $status $output"; return 1; }
 }
 @test "CRI: ExecSync (output, exit code, timeout); Exec with a terminal and without, over the streaming server" { both s_exec; }
+
+# What a process in the container sees, with what differs from run to run made constant (ids,
+# the pod's name). Known differences left out: /sys/fs/cgroup (oci-rt mounts its tmpfs read-only
+# as the spec asks, runc 1.1 leaves it writable; oci-rt also mounts the hybrid cgroup2 hierarchy
+# at unified; the controllers' order), and a masked directory's tmpfs options (both read-only;
+# oci-rt adds nosuid,nodev,noexec): its mount shows only ro/rw.
+PROBE='exec 2>&1; grep -E "^(Cap|NoNewPrivs|Seccomp|Uid|Gid|Groups|Umask)" /proc/self/status; cat /proc/self/oom_score_adj
+cat /proc/self/limits; pwd; env | sort; id; hostname; cat /etc/hostname /etc/hosts
+ls /proc/self/fd; ls /proc/self/ns
+awk "{ split(\$0, a, \" - \"); split(a[2], b, \" \"); mp = \$5; o = \$6
+  if (mp ~ \"^/sys/fs/cgroup\") next
+  if (b[1] == \"tmpfs\" && mp ~ \"^/(proc|sys)/\") { split(o, x, \",\"); o = x[1] }
+  print \$4, mp, o, b[1] }" /proc/self/mountinfo
+stat -c "%A %u %g %t:%T %N" /dev/* /dev/pts/*; cat /proc/self/cgroup
+wc -c < /proc/keys; touch /proc/sys/probe 2>&1; echo x > /sys/probe 2>&1; df -k /dev/shm | tail -1'
+norm() { sed -E "s/[0-9a-f]{64}/ID/g; s/cmp-$1/cmp-RT/g; s/^[^ ]+ (stdout|stderr) [FP] //"; }
+
+# The container's init (its CRI log) and a process ExecSync runs in it see what they see with runc
+@test "CRI: a container sees under oci-rt what it sees under runc (init and exec: ids, caps, limits, mounts, /dev, fds)" {
+  local rt p c spid
+  for rt in ocirt runc; do
+    p=$(pod "$rt" cmp-$rt) && [ -n "$p" ]
+    c=$(ctr_create "$p" cmp-$rt c1 sh -c "$PROBE; echo probe-done; exec sleep 1000") && [ -n "$c" ]
+    start "$c"
+    xs "$c" sh -c "$PROBE" | norm "$rt" > "$CT/exec-$rt"
+    for i in $(seq 50); do grep -q probe-done "$CT/logs/cmp-$rt/c1.log" && break; sleep 0.1; done
+    norm "$rt" < "$CT/logs/cmp-$rt/c1.log" > "$CT/init-$rt"
+    # the sandbox's pause, seen from the host
+    spid=$(pod_info "$p" | jq -r .pid)
+    { grep -E '^(Cap|NoNewPrivs|Seccomp|Uid|Gid|Groups)' /proc/$spid/status; cat /proc/$spid/oom_score_adj; } > "$CT/pause-$rt"
+  done
+  grep -q probe-done "$CT/init-runc" && grep -q '^CapBnd:' "$CT/exec-runc" || { cat "$CT/init-runc" "$CT/exec-runc"; false; }
+  run diff -u "$CT/init-runc" "$CT/init-ocirt"
+  [ "$status" -eq 0 ] || { echo "init: $output"; false; }
+  run diff -u "$CT/exec-runc" "$CT/exec-ocirt"
+  [ "$status" -eq 0 ] || { echo "exec: $output"; false; }
+  grep -q '^CapBnd:' "$CT/pause-runc" || { cat "$CT/pause-runc"; false; }
+  run diff -u "$CT/pause-runc" "$CT/pause-ocirt"
+  [ "$status" -eq 0 ] || { echo "pause: $output"; false; }
+}
 
 # cg_file POD CONTAINER V1-CONTROLLER FILE V2-FILE: the container's cgroup file on the host
 cg_file() {
