@@ -3,6 +3,7 @@
 
 cri-client.py call METHOD [JSON]      RuntimeService/METHOD with the request JSON (argument or
                                       stdin; proto field names); prints the response as JSON.
+cri-client.py remove-pods            stops and removes every pod sandbox (and so its containers).
 cri-client.py exec-sync [--timeout S] CONTAINER CMD...
                                       ExecSync: the command's stdout and stderr, its exit code as ours.
 cri-client.py stream [--stdin TEXT] [--resize COLSxROWS] URL
@@ -58,6 +59,17 @@ def cmd_call(args):
         grpc_fail(e)
     print(json.dumps(json_format.MessageToDict(resp, preserving_proto_field_name=True,
                                                including_default_value_fields=True)))
+
+
+def cmd_remove_pods(args):
+    """Stops and removes every pod sandbox (with its containers); prints their ids."""
+    try:
+        for pod in rpc("ListPodSandbox", cri_pb2.ListPodSandboxRequest()).items:
+            rpc("StopPodSandbox", cri_pb2.StopPodSandboxRequest(pod_sandbox_id=pod.id))
+            rpc("RemovePodSandbox", cri_pb2.RemovePodSandboxRequest(pod_sandbox_id=pod.id))
+            print(pod.id)
+    except grpc.RpcError as e:
+        grpc_fail(e)
 
 
 def cmd_exec_sync(args):
@@ -181,10 +193,10 @@ def cmd_stream(args):
 
 
 def main():
-    if len(sys.argv) < 3:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"call": cmd_call, "exec-sync": cmd_exec_sync, "stream": cmd_stream}.get(
+    {"call": cmd_call, "exec-sync": cmd_exec_sync, "stream": cmd_stream, "remove-pods": cmd_remove_pods}.get(
         cmd, lambda a: sys.exit(__doc__))(args)
 
 
