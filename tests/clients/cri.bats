@@ -165,18 +165,19 @@ MASKED='["/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc
   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"]'
 READONLY='["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]'
 # ctr_create POD PODNAME NAME ARGS...: container NAME in that pod running ARGS (the pod's
-# namespace options and the masked and read-only paths, as the kubelet passes them); prints its id
+# namespace options and the masked and read-only paths, as the kubelet passes them; $EXTRA, a JSON
+# object, merged into its config); prints its id
 ctr_create() {
   local p=$1 podname=$2 name=$3
   shift 3
   local cmd='[]' x
   for x in "$@"; do cmd=$(jq -c --arg x "$x" '. + [$x]' <<<"$cmd"); done
   jq -n --arg p "$p" --arg n "$name" --arg img "$img" --slurpfile sb "$CT/pod-$podname.json" --argjson cmd "$cmd" \
-    --argjson masked "$MASKED" --argjson ro "$READONLY" \
+    --argjson masked "$MASKED" --argjson ro "$READONLY" --argjson extra "${EXTRA:-null}" \
     '{pod_sandbox_id: $p, sandbox_config: $sb[0],
-      config: {metadata: {name: $n}, image: {image: $img}, command: $cmd, log_path: ($n + ".log"),
+      config: ({metadata: {name: $n}, image: {image: $img}, command: $cmd, log_path: ($n + ".log"),
                linux: {security_context: {namespace_options: $sb[0].linux.security_context.namespace_options,
-                                          masked_paths: $masked, readonly_paths: $ro}}}}' \
+                                          masked_paths: $masked, readonly_paths: $ro}}} * ($extra // {}))}' \
     | cri CreateContainer | jq -r .container_id
 }
 start() { cri StartContainer "{\"container_id\":\"$1\"}" >/dev/null; }
@@ -280,12 +281,8 @@ s_exec() {
   # a container with a terminal (its init's pty comes through the runtime's console socket) and
   # stdin, attached to: what it reads from the attach stream, its output, its exit code
   local t
-  t=$(jq -c --arg p "$p" --arg img "$img" --slurpfile sb "$CT/pod-ex-$rt.json" \
-    '{pod_sandbox_id: $p, sandbox_config: $sb[0],
-      config: {metadata: {name: "t1"}, image: {image: $img}, command: ["sh", "-c", "tty; read x; echo got-$x; exit 7"],
-               log_path: "t1.log", tty: true, stdin: true, stdin_once: true,
-               linux: {security_context: {namespace_options: $sb[0].linux.security_context.namespace_options}}}}' <<<'{}' |
-    cri CreateContainer | jq -r .container_id) && [ -n "$t" ] && start "$t" || return 1
+  t=$(EXTRA='{"tty": true, "stdin": true, "stdin_once": true}' ctr_create "$p" ex-$rt t1 sh -c 'tty; read x; echo got-$x; exit 7') &&
+    [ -n "$t" ] && start "$t" || return 1
   url=$(cri Attach "{\"container_id\":\"$t\",\"stdin\":true,\"tty\":true,\"stdout\":true}" | jq -r .url)
   run stream --stdin $'hello\n' "$url"
   [ "$status" -eq 0 ] && [[ "$output" == *got-hello* ]] || { echo "attach: $status $output"; return 1; }
@@ -345,13 +342,17 @@ cg_file() {
 }
 
 # UpdateContainerResources (seen in the host cgroup); StopContainer with a grace period (the
-# SIGTERM handled, or ignored then SIGKILL); a container created and removed, never started
+# SIGTERM handled, or ignored then SIGKILL); a container created and removed, never started; one
+# killed for memory (OOMKilled)
 s_update_stop_remove() {
-  local rt=$1 p c1 c2 c3 v
+  local rt=$1 p c1 c2 c3 c4 c v
   p=$(pod "$rt" up-$rt) && [ -n "$p" ] || return 1
   c1=$(ctr_create "$p" up-$rt c1 sleep 1000) && [ -n "$c1" ] && start "$c1" || return 1
   c2=$(ctr_create "$p" up-$rt c2 sh -c 'trap "exit 42" TERM; sleep 1000 & wait') && [ -n "$c2" ] && start "$c2" || return 1
   c3=$(ctr_create "$p" up-$rt c3 sleep 1000) && [ -n "$c3" ] || return 1
+  # over its memory limit: killed by the kernel, which the shim sees in the cgroup the runtime made
+  c4=$(EXTRA='{"linux": {"resources": {"memory_limit_in_bytes": "33554432"}}}' \
+    ctr_create "$p" up-$rt c4 sh -c 'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo ${#x}') && [ -n "$c4" ] && start "$c4" || return 1
   cri UpdateContainerResources "{\"container_id\":\"$c1\",\"linux\":{\"memory_limit_in_bytes\":\"67108864\",\"cpu_period\":\"100000\",\"cpu_quota\":\"50000\",\"cpu_shares\":\"512\"}}" >/dev/null || return 1
   v=$(cat "$(cg_file up-$rt "$c1" memory memory.limit_in_bytes memory.max)")
   [ "$v" = 67108864 ] || { echo "memory: $v"; return 1; }
@@ -375,13 +376,18 @@ s_update_stop_remove() {
   cri StopContainer "{\"container_id\":\"$c1\",\"timeout\":\"1\"}" >/dev/null || return 1
   run cri ContainerStatus "{\"container_id\":\"$c1\"}"
   [ "$(jq -r '.status.state + " " + (.status.exit_code|tostring)' <<<"$output")" = "CONTAINER_EXITED 137" ] || { echo "c1: $output"; return 1; }
-  cri RemoveContainer "{\"container_id\":\"$c1\"}" >/dev/null && cri RemoveContainer "{\"container_id\":\"$c2\"}" >/dev/null || return 1
+  local i
+  for i in $(seq 100); do [ "$(ctr_state "$c4")" = CONTAINER_EXITED ] && break; sleep 0.1; done
+  run cri ContainerStatus "{\"container_id\":\"$c4\"}"
+  [ "$(jq -r '.status.state + " " + (.status.exit_code|tostring) + " " + .status.reason' <<<"$output")" = "CONTAINER_EXITED 137 OOMKilled" ] ||
+    { echo "c4: $output"; return 1; }
+  for c in "$c1" "$c2" "$c4"; do cri RemoveContainer "{\"container_id\":\"$c\"}" >/dev/null || return 1; done
   run cri ListContainers "{\"filter\":{\"pod_sandbox_id\":\"$p\"}}"
   [ "$(jq '.containers | length' <<<"$output")" = 0 ] || { echo "list: $output"; return 1; }
   # the runtime's root holds the sandbox only
   [ "$(ls "$CS/root-$rt/k8s.io")" = "$p" ] || { ls "$CS/root-$rt/k8s.io"; return 1; }
 }
-@test "CRI: UpdateContainerResources, StopContainer (graceful and killed), a container removed unstarted" { both s_update_stop_remove; }
+@test "CRI: UpdateContainerResources, StopContainer (graceful and killed), a container removed unstarted, OOMKilled" { both s_update_stop_remove; }
 
 # StopPodSandbox + RemovePodSandbox with a running container: nothing left of the pod
 s_pod_teardown() {
