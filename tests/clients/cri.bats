@@ -100,11 +100,15 @@ EOF
   containerd --config "$CT/config.toml" >"$CT/containerd.log" 2>&1 &
   echo $! > "$CT/pid"
   protoc -I "$CRID" --python_out="$CRI_PB" cri.proto
+  # the client's gRPC side in one process for the whole file (cri-client.py forwards to it)
+  "$PY" "$CRID/cri-client.py" serve "$CT/client.sock" >"$CT/client.log" 2>&1 &
+  echo $! > "$CT/client.pid"
+  export CRI_CLIENT_SOCK=$CT/client.sock
   gcc -static -s -O2 -o "$CT/pause/rootfs/pause" "$CRID/pause.c"
   "$PY" "$CRID/oci-image.py" "$CT/pause/rootfs" localhost/ocirt-pause:latest "$CT/pause.tar" /pause
   "$PY" "$CRID/oci-image.py" "$TEMPLATE/rootfs" localhost/ocirt-bb:latest "$CT/bb.tar"
   local i
-  for i in $(seq 100); do [ -S "$CRI_SOCK" ] && break; sleep 0.1; done
+  for i in $(seq 100); do [ -S "$CRI_SOCK" ] && [ -S "$CRI_CLIENT_SOCK" ] && break; sleep 0.1; done
   ctr --address "$CRI_SOCK" -n k8s.io images import "$CT/pause.tar" >/dev/null
   ctr --address "$CRI_SOCK" -n k8s.io images import "$CT/bb.tar" >/dev/null
 }
@@ -112,6 +116,8 @@ EOF
 teardown_file() {
   [ -n "${CT:-}" ] || return 0
   local pid p m d
+  pid=$(cat "$CT/client.pid" 2>/dev/null)
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   pid=$(cat "$CT/pid" 2>/dev/null)
   # the shims of this containerd (by the address they were given), then containerd, by pid
   for p in $(grep -l -- "$CRI_SOCK" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
