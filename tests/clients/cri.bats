@@ -43,6 +43,7 @@ setup_file() {
   setup_template
   export CT=/var/tmp/ocirt-cri-$$ CS=/run/ocirt-cri-$$ CGP=ocirt-cri-$$ NET=ocirt-cri-$$
   export CRI_SOCK=$CS/containerd.sock CRI_PB=$CT/pb
+  export HAD_CNI_CACHE=$(ls -d /var/lib/cni 2>/dev/null)
   mkdir -p "$CT/cni" "$CT/pb" "$CT/logs" "$CT/pause/rootfs" "$CS"
   cat > "$CT/config.toml" <<EOF
 version = 2
@@ -130,8 +131,10 @@ teardown_file() {
   done
   rm -rf "$CT" "$CS"
   ip link del "$BRIDGE" 2>/dev/null || true
-  # libcni's result cache (its path is not configurable in containerd 1.6): our network's entries
-  rm -f /var/lib/cni/results/"$NET"-* 2>/dev/null || true
+  # libcni's result cache (its path is not configurable in containerd 1.6), emptied by a clean
+  # teardown: what a failed one left of ours (our network, or containerd's loopback in our netns)
+  rm -f /var/lib/cni/results/"$NET"-* $(grep -l -F -- "$CS/" /var/lib/cni/results/cni-loopback-* 2>/dev/null) 2>/dev/null || true
+  [ -n "$HAD_CNI_CACHE" ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
   for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name "$CGP" 2>/dev/null); do
     find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
