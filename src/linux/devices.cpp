@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <string_view>
 
 #include "ocirt/error.hpp"
 #include "src/linux/linux.hpp"
@@ -105,8 +106,12 @@ void setup_dev(const InitContext& ctx, int rootfd, bool dev_is_tmpfs) {
       {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
   };
-  for (auto& [target, name] : links)
+  // /dev/core only where the kernel has /proc/kcore (CONFIG_PROC_KCORE), as runc: not a dangling link
+  const bool kcore = ::access("/proc/kcore", F_OK) == 0;
+  for (auto& [target, name] : links) {
+    if (!kcore && std::string_view(name) == "core") continue;
     if (::symlinkat(target, ddir.get(), name) < 0 && errno != EEXIST) throw_errno(std::string("symlink /dev/") + name);
+  }
   // /dev/ptmx -> pts/ptmx, so a devpts instance of the container's own is used
   struct stat st;
   if (::fstatat(ddir.get(), "pts", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {

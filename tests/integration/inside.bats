@@ -164,6 +164,17 @@ load helpers
   [[ "$output" == *null-ok* ]]
 }
 
+@test "devices: /dev/core -> /proc/kcore only where the kernel has /proc/kcore (runc's rule)" {
+  args sh -c 'readlink /dev/core || echo no-core'
+  run_ctr
+  [ "$status" -eq 0 ]
+  if [ -e /proc/kcore ]; then
+    [ "$output" = /proc/kcore ]
+  else
+    [ "$output" = no-core ]
+  fi
+}
+
 @test "masked paths are empty or unreadable; absent ones are skipped" {
   cfg '.linux.maskedPaths += ["/proc/does-not-exist"]'
   args sh -c 'cat /proc/keys | wc -c; ls /proc/acpi 2>/dev/null | wc -l; ls /sys/firmware | wc -l; grep -c " /proc/keys " /proc/self/mountinfo'
