@@ -104,7 +104,7 @@ else
   echo "== sanitizers: ASan+UBSan build (build-asan): unit tests, then $(echo $ASAN_BATS | wc -w) bats files"
   asan_ok=1
   if [ ! -f build-asan/build.ninja ]; then
-    meson setup build-asan -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=custom -Doptimization=1 -Ddebug=true \
+    meson setup build-asan -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=custom -Doptimization=0 -Ddebug=false -Dcpp_args=-g1 \
       >/dev/null || asan_ok=0
   fi
   [ "$asan_ok" = 1 ] && { ninja -C build-asan >"$log" 2>&1 || { tail -20 "$log"; asan_ok=0; }; }
