@@ -16,6 +16,8 @@
 #include <functional>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "ocirt/cgroups.hpp"
 #include "ocirt/error.hpp"
 #include "ocirt/fd.hpp"
@@ -209,11 +211,12 @@ const Hierarchy* hierarchy_of(const std::string& leaf) {
 }
 
 // v2: enable the root's controllers in every ancestor's subtree_control, top down, where
-// missing (as runc does; a cgroup with processes of its own refuses, and then we say which).
-// Rootless (tolerant): each controller on its own and failures ignored, as runc does; a level
-// above the delegated subtree is not ours to change, and a limit that needs a controller that
-// stays off fails when it is set, naming it.
-void enable_controllers(const Hierarchy& h, const std::string& leaf, bool tolerant) {
+// missing, as runc's fs2.CreateCgroupPath: all at once, else each on its own, and a refusal is
+// no error. A level with processes of its own refuses (EBUSY: the root of a cgroup namespace
+// that holds the daemon, as containerd in a kind node or docker-in-docker; any cgroup a caller
+// put processes in), and rootless, a level above the delegated subtree is not ours to change.
+// A limit that needs a controller that stays off fails when it is set, naming its file.
+void enable_controllers(const Hierarchy& h, const std::string& leaf) {
   const auto& want = System::get().v2_controllers;
   if (want.empty()) return;
   std::string dir = h.mount;
@@ -233,11 +236,17 @@ void enable_controllers(const Hierarchy& h, const std::string& leaf, bool tolera
       add += '+';
       add += c;
     }
-    if (!add.empty() && !tolerant) put(dir, "cgroup.subtree_control", add, "cgroup " + dir + ": enable controllers");
-    for (std::string_view c : tolerant ? path::split(add, ' ') : std::vector<std::string_view>()) {
+    if (!add.empty()) {
       try {
-        put(dir, "cgroup.subtree_control", std::string(c), "");
+        put(dir, "cgroup.subtree_control", add, "");
       } catch (const Error&) {
+        for (std::string_view c : path::split(add, ' ')) {
+          try {
+            put(dir, "cgroup.subtree_control", std::string(c), "");
+          } catch (const Error& e) {
+            spdlog::debug("cgroup {}: {} not enabled for its children: {}", dir, c, e.what());
+          }
+        }
       }
     }
     dir = h.mount + rest.substr(0, i);
@@ -394,7 +403,7 @@ void Manager::create(const Plan& p) {
   // v2: controllers are enabled top down once the dirs exist (none has processes yet)
   for (auto& leaf : p.leaves) {
     const Hierarchy* h = hierarchy_of(leaf);
-    if (h && h->v2) enable_controllers(*h, leaf, p.rootless);
+    if (h && h->v2) enable_controllers(*h, leaf);
   }
 }
 

@@ -369,6 +369,46 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   no_leftovers
 }
 
+@test "v2: an ancestor with processes of its own refuses controllers (EBUSY): create goes on without them, as runc" {
+  # critest with containerd in the root of a cgroup namespace (as in a kind node): the root
+  # holds the daemon, and the kernel refuses to enable controllers for its children
+  local v2=/sys/fs/cgroup/unified
+  [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && v2=/sys/fs/cgroup
+  [ "$(stat -fc %T "$v2" 2>/dev/null)" = cgroup2fs ] || skip "no cgroup v2 hierarchy"
+  local name=ocirt-test-$$-$BATS_TEST_NUMBER-busy
+  local busy=$v2/$name c key
+  c=$(sed 's/ .*//' "$v2/cgroup.subtree_control")
+  [ -n "$c" ] || skip "the v2 root enables no controller for its children"
+  mkdir "$busy"
+  CLEANUP_DIRS=$busy
+  sleep 1000 </dev/null >/dev/null 2>&1 &
+  KILL_PIDS=$!
+  echo "$KILL_PIDS" > "$busy/cgroup.procs"
+  # the kernel's rule this is about
+  run sh -c "echo +$c > $busy/cgroup.subtree_control"
+  [ "$status" -ne 0 ]
+  args sleep 100
+  cfg --arg p "/$name/$ID" '.linux.cgroupsPath = $p'
+  ocirt create --bundle "$BUNDLE" "$ID"
+  grep -qx "$(ocirt state "$ID" | jq .pid)" "$busy/$ID/cgroup.procs"
+  ocirt delete --force "$ID"
+  no_leftovers
+  # a limit that needs the controller left off fails, naming its key
+  case $c in hugetlb) key=hugetlb.2MB.max ;; memory) key=memory.max ;; pids) key=pids.max ;; *) key= ;; esac
+  if [ -n "$key" ]; then
+    cfg --arg k "$key" '.linux.resources.unified = {($k): "4194304"}'
+    run ocirt create --bundle "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"linux.resources.unified.$key"* ]]
+    no_leftovers
+  fi
+  kill -9 "$KILL_PIDS"
+  wait "$KILL_PIDS" 2>/dev/null || true
+  KILL_PIDS=
+  rmdir "$busy"
+  CLEANUP_DIRS=
+}
+
 @test "unified: v2-only keys; a key for a controller this host has on v1 is refused by name" {
   v1 || skip "hybrid/v1 host only"
   cfg '.linux.resources.unified = {"memory.max": "1000000"}'
