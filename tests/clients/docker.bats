@@ -217,13 +217,13 @@ s_limits_stats_update() {
 s_security() {
   # CHOWN (bit 0) and NET_ADMIN (bit 12) only
   run dr "$1" --rm --read-only --cap-drop ALL --cap-add NET_ADMIN --cap-add CHOWN --security-opt no-new-privileges $img \
-    sh -c 'touch /x; grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status'
+    sh -c 'exec 2>&1; touch /x; grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status'
   [ "$status" -eq 0 ] && [ "${lines[0]}" = "touch: /x: Read-only file system" ] &&
     [ "${lines[*]:1}" = "$(printf 'CapEff:\t0000000000001001 CapBnd:\t0000000000001001 NoNewPrivs:\t1')" ] ||
     { echo "read-only, caps, nnp: $output"; return 1; }
   # the defaults: Docker's capability set, its seccomp profile in filter mode (loaded with
   # CAP_SYS_ADMIN, so NoNewPrivs stays 0), which refuses unshare(CLONE_NEWUSER) (no capability needed)
-  run dr "$1" --rm $img sh -c 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; unshare -U true'
+  run dr "$1" --rm $img sh -c 'exec 2>&1; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; unshare -U true'
   [ "$status" -eq 1 ] && [ "${lines[*]:0:3}" = "$(printf 'CapEff:\t00000000a80425fb NoNewPrivs:\t0 Seccomp:\t2')" ] &&
     [[ "${lines[3]}" == *"Operation not permitted"* ]] || { echo "defaults: $status $output"; return 1; }
   run dr "$1" --rm --security-opt seccomp=unconfined $img sh -c 'grep "^Seccomp:" /proc/self/status; unshare -U true'
@@ -235,7 +235,7 @@ s_volumes_tmpfs_devices() {
   local v=$DT/vol-$1
   mkdir -p "$v" && echo hi > "$v/f"
   run dr "$1" --rm -v "$v:/ro:ro" -v "$v:/rw" --tmpfs /scratch:size=1m --device /dev/null:/dev/mynull $img sh -c \
-    'cat /ro/f; touch /ro/g; echo written > /rw/g; grep " /scratch " /proc/mounts; ls -l /dev/mynull; echo x > /dev/mynull && echo wrote'
+    'exec 2>&1; cat /ro/f; touch /ro/g; echo written > /rw/g; grep " /scratch " /proc/mounts; ls -l /dev/mynull; echo x > /dev/mynull && echo wrote'
   [ "$status" -eq 0 ] && [ "${lines[0]}" = hi ] && [ "${lines[1]}" = "touch: /ro/g: Read-only file system" ] &&
     [ "$(cat "$v/g")" = written ] || { echo "-v: $output"; return 1; }
   [[ "${lines[2]}" == "tmpfs /scratch tmpfs rw,nosuid,nodev,noexec,"*"size=1024k"* ]] || { echo "tmpfs: $output"; return 1; }
@@ -246,7 +246,7 @@ s_volumes_tmpfs_devices() {
     run dr "$1" --rm --device /dev/fuse $img sh -c 'ls -l /dev/fuse; exec 3<>/dev/fuse && echo opened'
     [ "$status" -eq 0 ] && [[ "${lines[0]}" == c*"10, "*229*/dev/fuse && "${lines[1]}" = opened ]] || { echo "device: $output"; return 1; }
   fi
-  run dr "$1" --rm $img sh -c 'mknod /tmp/null c 1 3 && echo x > /tmp/null && echo null-ok; mknod /tmp/fuse c 10 229 && echo made; exec 3<>/tmp/fuse && echo opened'
+  run dr "$1" --rm $img sh -c 'exec 2>&1; mknod /tmp/null c 1 3 && echo x > /tmp/null && echo null-ok; mknod /tmp/fuse c 10 229 && echo made; exec 3<>/tmp/fuse && echo opened'
   [ "$status" -ne 0 ] && [ "${lines[*]:0:2}" = "null-ok made" ] && [[ "${lines[2]}" == *"Operation not permitted"* ]] ||
     { echo "mknod: $status $output"; return 1; }
 }
