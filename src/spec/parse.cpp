@@ -229,8 +229,6 @@ Linux parse_linux(const Value& l) {
 // than the one before (100,000 levels took 37 s). Linear: one pass, strings skipped.
 constexpr size_t kMaxDepth = 1000;
 
-std::string lead(const char* what) { return std::string(what) + ": "; }
-
 void check_depth(const std::string& text, const char* what) {
   size_t depth = 0;
   bool in_string = false;
@@ -245,7 +243,7 @@ void check_depth(const std::string& text, const char* what) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth)
-        throw Error(lead(what) + "nested deeper than " + std::to_string(kMaxDepth) + " levels (at offset " +
+        throw Error(std::string(what) + ": nested deeper than " + std::to_string(kMaxDepth) + " levels (at offset " +
                         std::to_string(i) + ")",
                     EINVAL);
     } else if ((c == ']' || c == '}') && depth > 0) {
@@ -259,7 +257,7 @@ rapidjson::Document parse_dom(const std::string& text, const char* what) {
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError())
-    throw Error(lead(what) + "invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+    throw Error(std::string(what) + ": invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
                 rapidjson::GetParseError_En(doc.GetParseError()));
   return doc;
 }
