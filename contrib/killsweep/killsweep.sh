@@ -68,6 +68,7 @@ cleanup() {
   rm -rf "$ROOT" "$SCRATCH"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT HUP
 mkdir -p "$SCRATCH"
 OCIRT=$OCIRT sh "$repo/contrib/make-bundle.sh" "$B" >/dev/null || exit 2
 jq '.process.args = ["sleep", "1000"] | .process.terminal = false' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
@@ -90,7 +91,7 @@ command_of() {
     exec) echo exec "$ID" true ;;
     delete) echo delete --force "$ID" ;;
     run) echo run --bundle "$BR" "$ID" ;;
-    update) echo update --memory 104857600 --pids-limit 200 --cpu-shares 512 "$ID" ;;
+    update) echo update --memory 104857600 --pids-limit 200 --cpu-share 512 "$ID" ;;
   esac
 }
 target_of() { [ "$1" = init ] && echo init || echo runtime; }
@@ -147,7 +148,14 @@ count() {
   local cmd=$1 n
   prep "$cmd" >/dev/null 2>&1 || { echo 0; return; }
   # shellcheck disable=SC2046
-  KILLAT_COUNT="$SCRATCH/count" $KILLAT "$(target_of "$cmd")" 0 -- "$OCIRT" --root "$ROOT" $(command_of "$cmd") </dev/null >/dev/null 2>&1
+  rm -f "$SCRATCH/count"
+  # the command must succeed uninterrupted, or the sweep would only try its error path
+  if ! KILLAT_COUNT="$SCRATCH/count" $KILLAT "$(target_of "$cmd")" 0 -- "$OCIRT" --root "$ROOT" $(command_of "$cmd") </dev/null >"$SCRATCH/out" 2>&1; then
+    echo "$cmd: the uninterrupted command failed: $(head -c 200 "$SCRATCH/out")" >&2
+    rt delete --force "$ID" >/dev/null 2>&1
+    echo 0
+    return
+  fi
   rt delete --force "$ID" >/dev/null 2>&1
   cat "$SCRATCH/count" 2>/dev/null || echo 0
 }
