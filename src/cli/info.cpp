@@ -38,7 +38,9 @@ int cmd_list(const Global& g, int argc, char** argv) {
   if (format != "table" && format != "json") throw Error("--format: must be table or json", EINVAL);
   auto all = list_all(g.root);
   if (r.count("quiet")) {
-    for (auto& c : all) out(c.record.id + "\n");
+    std::string s;  // one write, not one per container
+    for (auto& c : all) s += c.record.id + "\n";
+    out(s);
     return 0;
   }
   if (format == "json") {

@@ -230,6 +230,32 @@ cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   no_leftovers
 }
 
+@test "ps: without ps options, ps reads only the container's processes, not every one on the host" {
+  command -v strace >/dev/null || skip "needs strace"
+  [ "$(ls -d /proc/[0-9]* | wc -l)" -gt 40 ] || skip "too few processes on the host to tell"
+  args sh -c 'sleep 100 & echo ready; wait'
+  run_bg_until_ready
+  strace -f -o "$BATS_TEST_TMPDIR/trace" -e trace=openat "$OCIRT" --root "$ROOT" ps "$ID" > "$BATS_TEST_TMPDIR/out"
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 3 ]
+  head -1 "$BATS_TEST_TMPDIR/out" | grep -q 'UID  *PID  *PPID  *C  *STIME  *TTY  *TIME  *CMD'
+  grep -q 'sleep 100' "$BATS_TEST_TMPDIR/out"
+  # the rows are those `ps -ef` gives for these pids
+  local p
+  for p in $(ocirt ps --format json "$ID" | jq -r '.[]'); do
+    [ "$(grep -c "^[^ ]*  *$p " "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+    [ "$(ps -ef | grep "^[^ ]*  *$p " | awk '{print $1, $2, $3, $7}')" = \
+      "$(grep "^[^ ]*  *$p " "$BATS_TEST_TMPDIR/out" | awk '{print $1, $2, $3, $7}')" ]
+  done
+  # contrib/bench/scale.sh: with 1,000 containers `ps -ef` read over 2,000 processes for each `ps`
+  local read
+  read=$(grep -o '"/proc/[0-9]*/stat"' "$BATS_TEST_TMPDIR/trace" | sort -u | wc -l)
+  [ "$read" -le 5 ] || { echo "ps read $read processes"; false; }
+  ocirt kill "$ID" KILL
+  wait "$BG_PID" || true
+  no_leftovers
+}
+
 # Both kill --all tests run detached and without a pid namespace: the init's death then takes
 # nothing else down, so only a runtime that signals every process of the cgroup passes them.
 @test "kill --all TERM: every process in the cgroup gets the signal, not only the init" {

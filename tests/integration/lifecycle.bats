@@ -212,6 +212,18 @@ load helpers
   no_leftovers "$ID-b"
 }
 
+@test "list: per container only its own files (the boot id read once, -q in one write)" {
+  command -v strace >/dev/null || skip "needs strace"
+  args sleep 100
+  for k in 1 2 3 4; do ocirt run --detach --bundle "$BUNDLE" "$ID-$k"; done
+  strace -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,write "$OCIRT" --root "$ROOT" list -q > "$BATS_TEST_TMPDIR/out"
+  [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 4 ]
+  # contrib/bench/scale.sh: 1,000 containers make every per-container syscall count
+  [ "$(grep -c 'random/boot_id' "$BATS_TEST_TMPDIR/trace")" -le 1 ]
+  [ "$(grep -c '^write(1,' "$BATS_TEST_TMPDIR/trace")" -eq 1 ]
+  for k in 1 2 3 4; do ocirt delete --force "$ID-$k"; no_leftovers "$ID-$k"; done
+}
+
 @test "run --detach: the runtime returns while the container runs" {
   args sleep 100
   ocirt run -d --bundle "$BUNDLE" "$ID"
