@@ -89,7 +89,7 @@ no_leftovers() {
   local id=${1:-$ID}
   [ ! -e "$ROOT/$id" ] || { echo "state dir $ROOT/$id left"; return 1; }
   local cg
-  cg=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "$id" 2>/dev/null)
+  cg=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "$id" 2>/dev/null || true)  # dirs others remove meanwhile make find fail
   [ -z "$cg" ] || { echo "cgroups left: $cg"; return 1; }
   ! pgrep -f "oci-rt --root $ROOT" >/dev/null 2>&1 || { echo "runtime process left"; return 1; }
 }
