@@ -57,9 +57,14 @@ void write_atomic(int dirfd, const std::string& name, std::string_view data, mod
   std::string tmp = "." + name + ".tmp";
   Fd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd) throw_errno("create " + name);
-  write_all(fd.get(), data, name);
-  fd.reset();
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) throw_errno("rename " + name);
+  try {  // a failed write (ENOSPC) leaves no temporary file in the caller's dir (a pid file's)
+    write_all(fd.get(), data, name);
+    fd.reset();
+    if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) throw_errno("rename " + name);
+  } catch (...) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    throw;
+  }
 }
 
 void write_atomic(const std::string& path, std::string_view data, mode_t mode) {
