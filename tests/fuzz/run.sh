@@ -72,7 +72,7 @@ fuzz() {
   for d in "$HERE/corpus/$t" "$WORK/seeds/$t"; do [ -d "$d" ] && seeds+=("$d"); done
   local rc=0
   /usr/bin/time -f "time: %e s wall, %U s user, %S s sys, %M KB max RSS" \
-    "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
+    "$bin" -max_total_time="$secs" -max_len=65536 -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
     -artifact_prefix="$WORK/crashes/$t-" "$WORK/corpus/$t" "${seeds[@]}" >>"$log" 2>&1 || rc=$?
   local execs cov ft corpus
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
