@@ -45,6 +45,9 @@ fi
 if [ "$MODE" = long ]; then
   WORK=${FUZZ_LONG_DIR:-/var/tmp/fuzz-long}
   mkdir -p "$WORK/bin"
+  # with autogroups (sched_autogroup_enabled), nice ranks only within a session: a long run
+  # started in a session of its own (setsid) makes that session's group nice too
+  echo 19 >/proc/self/autogroup 2>/dev/null || true
   # the binaries as built now: a rebuild meanwhile does not change what runs
   for t in $TARGETS; do cp "$BUILD/fuzz-$t" "$WORK/bin/"; done
   cp "$BUILD/oci-rt" "$WORK/bin/"
