@@ -21,10 +21,11 @@ HERE=tests/fuzz
 ALL="config state seccomp_cache mountinfo cgroup_files mount_options cli"
 MODE=smoke
 SECONDS_EACH=${FUZZ_SECONDS:-30}
+TIMEOUT=${FUZZ_TIMEOUT:-25}  # s per input, wall clock: a long run at nice 19 can wait longer than that for the CPU
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) MODE=smoke; shift ;;
-    --long) MODE=long; SECONDS_EACH=${2:?--long needs SECONDS}; shift 2 ;;
+    --long) MODE=long; SECONDS_EACH=${2:?--long needs SECONDS}; TIMEOUT=${FUZZ_TIMEOUT:-600}; shift 2 ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) break ;;
   esac
@@ -55,7 +56,9 @@ if [ "$MODE" = long ]; then
 else
   WORK=$(mktemp -d /var/tmp/fuzz-smoke.XXXXXX)
 fi
-python3 "$HERE/gen_seeds.py" "$BUILD/oci-rt" "$WORK/seeds" >/dev/null || echo "# gen_seeds.py failed: committed seeds only"
+if [ "$MODE" = smoke ] || [ ! -d "$WORK/seeds" ]; then  # a long run reuses its seeds
+  python3 "$HERE/gen_seeds.py" "$BUILD/oci-rt" "$WORK/seeds" >/dev/null || echo "# gen_seeds.py failed: committed seeds only"
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-suppressions=$PWD/$HERE/ubsan.supp:print_stacktrace=1:halt_on_error=1}
 
@@ -75,7 +78,7 @@ fuzz() {
   for d in "$HERE/corpus/$t" "$WORK/seeds/$t"; do [ -d "$d" ] && seeds+=("$d"); done
   local rc=0
   /usr/bin/time -f "time: %e s wall, %U s user, %S s sys, %M KB max RSS" \
-    "$bin" -max_total_time="$secs" -max_len=65536 -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
+    "$bin" -max_total_time="$secs" -max_len=65536 -timeout="$TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
     -artifact_prefix="$WORK/crashes/$t-" "$WORK/corpus/$t" "${seeds[@]}" >>"$log" 2>&1 || rc=$?
   local execs cov ft corpus
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -92,7 +95,7 @@ fuzz() {
 }
 
 if [ "$MODE" = long ]; then
-  for t in $TARGETS; do nice -n 19 bash -c "$(declare -f fuzz); BUILD=$BUILD WORK=$WORK HERE=$HERE fuzz $t $SECONDS_EACH" & done
+  for t in $TARGETS; do nice -n 19 bash -c "$(declare -f fuzz); BUILD=$BUILD WORK=$WORK HERE=$HERE TIMEOUT=$TIMEOUT fuzz $t $SECONDS_EACH" & done
   wait
 else
   for t in $TARGETS; do fuzz "$t" "$SECONDS_EACH"; done
