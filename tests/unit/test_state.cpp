@@ -54,7 +54,7 @@ TEST_CASE("state.json numbers that do not fit their field read as absent (fuzz: 
     REQUIRE(r.poststop.size() == 1);
     CHECK(!r.poststop[0].timeout);
   }
-  CHECK(ocirt::state::from_json(R"({"id":"x","pid":42})").pid == 42);
+  CHECK(ocirt::state::from_json(R"({"id":"x","status":"running","pid":42})").pid == 42);
 }
 
 TEST_CASE("state output: pid 0 once stopped, annotations only when present") {
