@@ -3,8 +3,8 @@
 #
 #   tests/fuzz/run.sh [--smoke | --long SECONDS] [TARGET...]
 #
-# --smoke (default): each target in turn for $FUZZ_SECONDS (default 30) from the committed and
-#   generated seeds, in a scratch corpus that is removed afterwards.
+# --smoke (default): each target for $FUZZ_SECONDS (default 30), $FUZZ_JOBS at a time (default
+#   1), from the committed and generated seeds, in a scratch corpus removed afterwards.
 # --long S: every target at once, for S seconds of wall time each, at nice 19; corpora, logs,
 #   crash inputs and a summary in $FUZZ_LONG_DIR (default /var/tmp/fuzz-long): a later run
 #   goes on from the corpus it left.
@@ -86,7 +86,7 @@ fuzz() {
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corpus=$(find "$WORK/corpus/$t" -type f | wc -l)
   if [ "$rc" = 0 ]; then
-    echo "ok - fuzz $t: ${execs:-?} execs, ${cov:-?} coverage, ${ft:-?} features, $corpus corpus files, $(grep '^time:' "$log" | tail -1 | cut -d' ' -f2-9), no crash" >"$WORK/$t.result"
+    echo "ok - fuzz $t: ${execs:-?} execs, ${cov:-?} coverage, ${ft:-?} features, $corpus corpus files, $(grep '^time:' "$log" | tail -1 | cut -d' ' -f2-10 | sed 's/,$//'), no crash" >"$WORK/$t.result"
   else
     local art
     art=$(grep -o "Test unit written to [^ ]*" "$log" | tail -1 | cut -d' ' -f5)
@@ -98,7 +98,11 @@ if [ "$MODE" = long ]; then
   for t in $TARGETS; do nice -n 19 bash -c "$(declare -f fuzz); BUILD=$BUILD WORK=$WORK HERE=$HERE TIMEOUT=$TIMEOUT fuzz $t $SECONDS_EACH" & done
   wait
 else
-  for t in $TARGETS; do fuzz "$t" "$SECONDS_EACH"; done
+  for t in $TARGETS; do
+    fuzz "$t" "$SECONDS_EACH" &
+    while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-1}" ]; do wait -n; done
+  done
+  wait
 fi
 
 n=0 failed=0
