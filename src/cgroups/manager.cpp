@@ -70,10 +70,21 @@ std::string get(const std::string& dir, const std::string& file) {
   return s;
 }
 
-uint64_t get_u64(const std::string& dir, const std::string& file) {
-  std::string s = get(dir, file);
+uint64_t parse_u64(const std::string& s) {
   if (s.rfind("max", 0) == 0) return UINT64_MAX;
   return strtoull(s.c_str(), nullptr, 10);
+}
+
+uint64_t get_u64(const std::string& dir, const std::string& file) { return parse_u64(get(dir, file)); }
+
+std::vector<ProcCgroup> proc_cgroup_entries(const std::string& text) {
+  std::vector<ProcCgroup> out;
+  for (auto& line : lines(text)) {
+    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
+    if (c1 == std::string::npos || c2 == std::string::npos) continue;
+    out.push_back({line.substr(c1 + 1, c2 - c1 - 1), line.substr(c2 + 1)});
+  }
+  return out;
 }
 
 uint64_t keyed(const std::string& text, std::string_view key) {
@@ -158,10 +169,7 @@ System detect() {
   }
   if (t != TMPFS_MAGIC) return sys;
   bool any_v1 = false, v2 = false;
-  for (auto& line : lines(self)) {
-    auto c1 = line.find(':'), c2 = line.find(':', c1 + 1);
-    if (c1 == std::string::npos || c2 == std::string::npos) continue;
-    std::string ctrls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+  for (auto& [ctrls, path] : proc_cgroup_entries(self)) {
     if (ctrls.empty()) {
       if (fs_type(base + "/unified") == CGROUP2_SUPER_MAGIC) {
         sys.hierarchies.push_back({"", base + "/unified", path, true});

@@ -351,7 +351,10 @@ int64_t parse_bytes(const std::string& s) {
   else if (unit == "t") mul = 1024.0 * 1024 * 1024 * 1024;
   else if (unit == "p") mul = 1024.0 * 1024 * 1024 * 1024 * 1024;
   else throw Error("\"" + s + "\" is not a size (unknown unit \"" + std::string(end) + "\")", EINVAL);
-  return static_cast<int64_t>(v * mul + 0.5);  // no libm for one rounding
+  const double bytes = v * mul + 0.5;  // no libm for one rounding
+  // "1e300", "inf", "nan": a conversion to int64 out of its range is undefined (fuzz: cgroup_files)
+  if (!(bytes < 9223372036854775808.0)) throw Error("\"" + s + "\" is not a size (2^63 bytes or more)", EINVAL);
+  return static_cast<int64_t>(bytes);
 }
 
 }  // namespace ocirt::cgroups

@@ -11,9 +11,7 @@ namespace ocirt::cgroups {
 
 using namespace detail;
 
-namespace {
-
-using W = rapidjson::Writer<rapidjson::StringBuffer>;
+namespace detail {
 
 std::vector<uint64_t> numbers(const std::string& s) {
   std::vector<uint64_t> out;
@@ -27,6 +25,51 @@ std::vector<uint64_t> numbers(const std::string& s) {
   }
   return out;
 }
+
+void raw_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& text) {
+  w.StartObject();
+  for (auto& line : lines(text)) {
+    auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    w.Key(line.c_str(), static_cast<rapidjson::SizeType>(sp));
+    w.Uint64(strtoull(line.c_str() + sp + 1, nullptr, 10));
+  }
+  w.EndObject();
+}
+
+// v1 "8:0 Read 123" lines
+std::vector<BlkEntry> blk_v1(const std::string& text) {
+  std::vector<BlkEntry> out;
+  for (auto& line : lines(text)) {
+    unsigned long ma, mi;
+    char op[32];
+    unsigned long long v;
+    if (sscanf(line.c_str(), "%lu:%lu %31s %llu", &ma, &mi, op, &v) == 4) out.push_back({ma, mi, op, v});
+  }
+  return out;
+}
+
+// v2 io.stat "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." lines: bytes and ops, Read then Write
+void io_stat(const std::string& text, std::vector<BlkEntry>& bytes, std::vector<BlkEntry>& ops) {
+  for (auto& line : lines(text)) {
+    unsigned long ma, mi;
+    if (sscanf(line.c_str(), "%lu:%lu", &ma, &mi) != 2) continue;
+    auto field = [&](const char* k) {
+      auto p = line.find(std::string(" ") + k + "=");
+      return p == std::string::npos ? 0ull : strtoull(line.c_str() + p + strlen(k) + 2, nullptr, 10);
+    };
+    bytes.push_back({ma, mi, "Read", field("rbytes")});
+    bytes.push_back({ma, mi, "Write", field("wbytes")});
+    ops.push_back({ma, mi, "Read", field("rios")});
+    ops.push_back({ma, mi, "Write", field("wios")});
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using W = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void kv(W& w, const char* k, uint64_t v) {
   w.Key(k);
@@ -42,14 +85,7 @@ void array(W& w, const char* k, const std::vector<uint64_t>& v) {
 
 void raw(W& w, const std::string& text) {
   w.Key("raw");
-  w.StartObject();
-  for (auto& line : lines(text)) {
-    auto sp = line.find(' ');
-    if (sp == std::string::npos) continue;
-    w.Key(line.c_str(), static_cast<rapidjson::SizeType>(sp));
-    w.Uint64(strtoull(line.c_str() + sp + 1, nullptr, 10));
-  }
-  w.EndObject();
+  raw_object(w, text);
 }
 
 void usage(W& w, const char* key, uint64_t use, uint64_t max, uint64_t failcnt, uint64_t limit) {
@@ -61,12 +97,6 @@ void usage(W& w, const char* key, uint64_t use, uint64_t max, uint64_t failcnt, 
   kv(w, "limit", limit);
   w.EndObject();
 }
-
-struct BlkEntry {
-  uint64_t major, minor;
-  std::string op;
-  uint64_t value;
-};
 
 void blk_array(W& w, const char* key, const std::vector<BlkEntry>& v) {
   w.Key(key);
@@ -81,18 +111,6 @@ void blk_array(W& w, const char* key, const std::vector<BlkEntry>& v) {
     w.EndObject();
   }
   w.EndArray();
-}
-
-// v1 "8:0 Read 123" lines
-std::vector<BlkEntry> blk_v1(const std::string& text) {
-  std::vector<BlkEntry> out;
-  for (auto& line : lines(text)) {
-    unsigned long ma, mi;
-    char op[32];
-    unsigned long long v;
-    if (sscanf(line.c_str(), "%lu:%lu %31s %llu", &ma, &mi, op, &v) == 4) out.push_back({ma, mi, op, v});
-  }
-  return out;
 }
 
 }  // namespace
@@ -194,18 +212,7 @@ std::string Manager::stats_json() const {
     blk_array(w, "ioServicedRecursive", blk_v1(ops));
   } else if (const Leaf* io = find("io")) {
     std::vector<BlkEntry> bytes, ops;
-    for (auto& line : lines(get(io->dir, "io.stat"))) {
-      unsigned long ma, mi;
-      if (sscanf(line.c_str(), "%lu:%lu", &ma, &mi) != 2) continue;
-      auto field = [&](const char* k) {
-        auto p = line.find(std::string(" ") + k + "=");
-        return p == std::string::npos ? 0ull : strtoull(line.c_str() + p + strlen(k) + 2, nullptr, 10);
-      };
-      bytes.push_back({ma, mi, "Read", field("rbytes")});
-      bytes.push_back({ma, mi, "Write", field("wbytes")});
-      ops.push_back({ma, mi, "Read", field("rios")});
-      ops.push_back({ma, mi, "Write", field("wios")});
-    }
+    io_stat(get(io->dir, "io.stat"), bytes, ops);
     blk_array(w, "ioServiceBytesRecursive", bytes);
     blk_array(w, "ioServicedRecursive", ops);
   }

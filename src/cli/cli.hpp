@@ -25,6 +25,14 @@ struct Global {
 // --rootless resolved ("auto": ocirt::rootless_default); throws on a value runc would refuse.
 bool rootless_value(const Global& g);
 
+// main()'s steps (command.cpp). The index of the command in argv (after the global options).
+int command_index(int argc, char** argv);
+// The global options into g: -1 to go on, else the exit code (--version, --help, a bad option,
+// reported on stderr).
+int parse_global(int argc, char** argv, int cmd, const std::string& command, Global& g);
+// Runs the command argv[cmd] (its own flags after it); throws what the command throws.
+int run_command(const Global& g, const std::string& command, int cmd, int argc, char** argv);
+
 // Each command: parses its own flags from argv (argv[0] is the command name), returns exit code.
 int cmd_create(const Global& g, int argc, char** argv);
 int cmd_run(const Global& g, int argc, char** argv);

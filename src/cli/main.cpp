@@ -12,14 +12,11 @@
 
 #include <cstring>
 #include <cxxopts.hpp>
-#include <map>
 #include <mutex>
 
-#include "config.h"
 #include "ocirt/error.hpp"
 #include "ocirt/container.hpp"
 #include "src/cli/cli.hpp"
-#include "src/cli/global_flags.hpp"
 
 namespace ocirt::cli {
 namespace {
@@ -89,39 +86,6 @@ void setup_logging(const Global& g) {
   spdlog::set_default_logger(logger);
 }
 
-std::string usage() {
-  const std::string& p = program_name;
-  return "NAME:\n   " + p + " - Open Container Initiative runtime\n\n"
-         "oci-rt is an OCI container runtime in C++, a drop-in replacement for runc: it runs\n"
-         "applications packaged in the Open Container Initiative bundle format.\n\n"
-         "USAGE:\n   " + p + " [global options] command [command options] [arguments...]\n\n"
-         "COMMANDS:\n"
-         "   create    create a container\n"
-         "   start     start a created container\n"
-         "   run       create and start a container\n"
-         "   exec      run a new process in a container\n"
-         "   state     output the state of a container\n"
-         "   kill      send a signal to the container's init process\n"
-         "   delete    delete a container and what it holds\n"
-         "   list      list containers\n"
-         "   ps        list the processes in a container\n"
-         "   pause     suspend all processes of a container\n"
-         "   resume    resume a paused container\n"
-         "   update    change the resource limits of a container\n"
-         "   events    stats and OOM events of a container (JSON)\n"
-         "   spec      create a new config.json (runc's template)\n"
-         "   features  print what this build supports (JSON)\n\n"
-         "GLOBAL OPTIONS:\n"
-         "   --root DIR               state directory (default /run/oci-rt; rootless: $XDG_RUNTIME_DIR/oci-rt)\n"
-         "   --log FILE               log to FILE instead of stderr\n"
-         "   --log-format text|json   log format (default text)\n"
-         "   --debug                  log the steps\n"
-         "   --systemd-cgroup         create: the cgroup is a systemd unit (slice:prefix:name paths)\n"
-         "   -v, --version            print the version\n"
-         "   -h, --help               print this help\n\n"
-         "Run '" + p + " COMMAND --help' for a command's options.\n";
-}
-
 }  // namespace
 
 std::string program_name = "oci-rt";
@@ -166,11 +130,7 @@ int main(int argc, char** argv) {
     const char* slash = strrchr(argv[0], '/');
     program_name = slash ? slash + 1 : argv[0];
   }
-  int cmd = 1;
-  while (cmd < argc && argv[cmd][0] == '-') {
-    if (global_takes_value(argv[cmd])) ++cmd;
-    ++cmd;
-  }
+  int cmd = command_index(argc, argv);
   Global g;
   std::string command = cmd < argc ? argv[cmd] : "";
   try {
@@ -182,72 +142,15 @@ int main(int argc, char** argv) {
     dprintf(2, "oci-rt: %s\n", e.what());
     return 1;
   }
-  try {
-    cxxopts::Options opts("oci-rt", "an OCI container runtime");
-    opts.add_options()("root", "", cxxopts::value<std::string>()->default_value("/run/oci-rt"))(
-        "log", "", cxxopts::value<std::string>()->default_value(""))(
-        "log-format", "", cxxopts::value<std::string>()->default_value("text"))("debug", "")("systemd-cgroup", "")(
-        "criu", "", cxxopts::value<std::string>()->default_value(""))(
-        "rootless", "", cxxopts::value<std::string>()->default_value("auto"))("v,version", "")("h,help", "");
-    auto r = opts.parse(std::min(cmd, argc), argv);
-    g.systemd_cgroup = r.count("systemd-cgroup");
-    g.rootless = r["rootless"].as<std::string>();  // resolved where it matters (create, run)
-    if (g.rootless != "auto") rootless_value(g);  // a bad value fails every command, as in runc
-    g.root = r.count("root") ? r["root"].as<std::string>() : ocirt::default_state_root();
-    g.log = r["log"].as<std::string>();
-    g.log_format = r["log-format"].as<std::string>();
-    g.debug = r.count("debug");
-    if (g.log_format != "text" && g.log_format != "json") throw ocirt::Error("--log-format: must be text or json");
-    if (r.count("version")) {
-      out("oci-rt version " OCIRT_VERSION "\ncommit: " OCIRT_COMMIT "\nspec: " OCIRT_SPEC_VERSION "\n");
-      return 0;
-    }
-    if (r.count("help") || command.empty() || command == "help") {
-      out(usage());
-      return command.empty() && !r.count("help") ? 1 : 0;
-    }
-  } catch (const std::exception& e) {
-    dprintf(2, "oci-rt: %s\n", e.what());
-    return 1;
-  }
+  if (int code = parse_global(argc, argv, cmd, command, g); code >= 0) return code;
   try {
     setup_logging(g);
   } catch (const std::exception& e) {
     dprintf(2, "oci-rt: %s\n", e.what());
     return 1;
   }
-  static const std::map<std::string, int (*)(const Global&, int, char**)> commands = {
-      {"create", cmd_create}, {"run", cmd_run},     {"start", cmd_start}, {"kill", cmd_kill},
-      {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
-      {"exec", cmd_exec},     {"features", cmd_features}, {"pause", cmd_pause}, {"resume", cmd_resume},
-      {"ps", cmd_ps},         {"update", cmd_update},     {"events", cmd_events},
-  };
-  auto it = commands.find(command);
   try {
-    if (it == commands.end()) {
-      static const struct {
-        const char *name, *desc, *args;
-      } later[] = {{"checkpoint", "checkpoint a running container (not implemented yet)", "<container-id>"},
-                   {"restore", "restore a container from a previous checkpoint (not implemented yet)", "<container-id>"}};
-      for (auto& l : later) {
-        if (command != l.name) continue;
-        for (int i = cmd + 1; i < argc; ++i)
-          if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            cxxopts::Options opts("oci-rt " + command, l.desc);
-            opts.add_options()("h,help", "show this help");
-            opts.custom_help("[options]");
-            opts.positional_help(l.args);
-            out(help_text(opts));
-            return 0;
-          }
-        throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
-      }
-      for (int i = cmd + 1; i < argc; ++i)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-          throw ocirt::Error("No help topic for '" + command + "'", EINVAL);
-      throw ocirt::Error("unknown command \"" + command + "\" (see " + program_name + " --help)", EINVAL);
-    }
-    return it->second(g, argc - cmd, argv + cmd);
+    return run_command(g, command, cmd, argc, argv);
   } catch (const std::exception& e) {
     return report_failure(e, command, g);
   }

@@ -23,11 +23,7 @@ int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-bool proc_stat(pid_t pid, uint64_t& start_time, char& state) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  std::string s;
-  if (!try_read_file(path, s)) return false;
+bool parse_proc_stat(const std::string& s, uint64_t& start_time, char& state) {
   auto rp = s.rfind(')');  // comm may contain spaces and parentheses
   if (rp == std::string::npos || rp + 2 >= s.size()) return false;
   state = s[rp + 2];
@@ -40,6 +36,14 @@ bool proc_stat(pid_t pid, uint64_t& start_time, char& state) {
   }
   start_time = strtoull(p, nullptr, 10);
   return true;
+}
+
+bool proc_stat(pid_t pid, uint64_t& start_time, char& state) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  std::string s;
+  if (!try_read_file(path, s)) return false;
+  return parse_proc_stat(s, start_time, state);
 }
 
 std::string boot_id() {

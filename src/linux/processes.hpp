@@ -13,6 +13,8 @@ int pidfd_send_signal(int pidfd, int sig);
 // Field 22 of /proc/PID/stat (start time in clock ticks since boot) and the state char.
 // Returns false if the process does not exist.
 bool proc_stat(pid_t pid, uint64_t& start_time, char& state);
+// The same from the file's text; false when it has no state or start time field.
+bool parse_proc_stat(const std::string& text, uint64_t& start_time, char& state);
 // The kernel's boot id ("" when it cannot be read): a pid and start time are only compared
 // within one boot.
 std::string boot_id();

@@ -21,14 +21,10 @@
 #include "src/linux/files.hpp"
 #include "src/linux/in_root.hpp"
 #include "src/linux/mount_plan.hpp"
+#include "src/linux/mountinfo.hpp"
 #include "src/spec/mount_options.hpp"
 
 namespace ocirt::linux_ {
-namespace {
-
-using MountFlags = spec::MountOptions;
-
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // A mountinfo field with its octal escapes (\040 for a space) undone.
 std::string unescape_mountinfo(std::string_view v) {
@@ -44,7 +40,57 @@ std::string unescape_mountinfo(std::string_view v) {
   return out;
 }
 
-// mount_setattr attributes from mount(2) flags.
+std::optional<std::string> mountinfo_mount_point(const std::string& info, uint64_t mnt_id) {
+  const std::string id = std::to_string(mnt_id) + " ";
+  for (size_t at = 0; at < info.size();) {
+    size_t nl = info.find('\n', at);
+    if (nl == std::string::npos) nl = info.size();
+    std::string_view line(info.data() + at, nl - at);
+    at = nl + 1;
+    if (line.rfind(id, 0) != 0) continue;
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field, octal escapes undone
+    size_t f = 0;
+    for (int i = 0; i < 4 && f != std::string_view::npos; ++i) f = line.find(' ', f + 1);
+    if (f == std::string_view::npos) break;
+    size_t end = line.find(' ', f + 1);
+    std::string_view v = line.substr(f + 1, end == std::string_view::npos ? std::string_view::npos : end - f - 1);
+    return unescape_mountinfo(v);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> mountinfo_pseudo_fs(const std::string& info, const std::string& rootfs) {
+  std::vector<std::string> targets;
+  for (size_t at = 0; at < info.size();) {
+    size_t nl = info.find('\n', at);
+    if (nl == std::string::npos) nl = info.size();
+    std::string_view line(info.data() + at, nl - at);
+    at = nl + 1;
+    std::vector<std::string_view> f;
+    for (size_t i = 0; i < line.size();) {
+      size_t sp = line.find(' ', i);
+      if (sp == std::string_view::npos) sp = line.size();
+      f.push_back(line.substr(i, sp - i));
+      i = sp + 1;
+    }
+    size_t dash = 0;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 1 >= f.size()) continue;
+    std::string_view fstype = f[dash + 1];
+    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
+    std::string mp = unescape_mountinfo(f[4]);
+    if (mp == rootfs || mp.rfind(rootfs + "/", 0) == 0) continue;
+    targets.push_back(mp);
+  }
+  return targets;
+}
+
+namespace {
+
+using MountFlags = spec::MountOptions;
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 uint64_t to_attr(unsigned long f) {
   uint64_t a = 0;
   if (f & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
@@ -280,22 +326,10 @@ void make_holder_private(const std::string& path) {
     throw_errno("linux.rootfsPropagation: find the mount of " + path);
   std::string info;
   if (!sys::try_read_file("/proc/self/mountinfo", info)) throw_errno("linux.rootfsPropagation: read mountinfo");
-  const std::string id = std::to_string(sx.stx_mnt_id) + " ";
-  for (size_t at = 0; at < info.size();) {
-    size_t nl = info.find('\n', at);
-    if (nl == std::string::npos) nl = info.size();
-    std::string_view line(info.data() + at, nl - at);
-    at = nl + 1;
-    if (line.rfind(id, 0) != 0) continue;
-    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the fifth field, octal escapes undone
-    size_t f = 0;
-    for (int i = 0; i < 4 && f != std::string_view::npos; ++i) f = line.find(' ', f + 1);
-    if (f == std::string_view::npos) break;
-    size_t end = line.find(' ', f + 1);
-    std::string_view v = line.substr(f + 1, end == std::string_view::npos ? std::string_view::npos : end - f - 1);
-    std::string mp = unescape_mountinfo(v);
-    if (::mount(nullptr, mp.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
-      throw_errno("linux.rootfsPropagation: make " + mp + " (holding the rootfs) private");
+  std::optional<std::string> mp = mountinfo_mount_point(info, sx.stx_mnt_id);
+  if (mp) {
+    if (::mount(nullptr, mp->c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+      throw_errno("linux.rootfsPropagation: make " + *mp + " (holding the rootfs) private");
     return;
   }
   throw Error("linux.rootfsPropagation: the mount of " + path + " is not in mountinfo", ENOENT);
@@ -367,28 +401,7 @@ namespace {
 void mask_host_pseudo_fs(const std::string& rootfs) {
   std::string info;
   if (!sys::try_read_file("/proc/self/mountinfo", info)) no_pivot_failed("read mountinfo");
-  std::vector<std::string> targets;
-  for (size_t at = 0; at < info.size();) {
-    size_t nl = info.find('\n', at);
-    if (nl == std::string::npos) nl = info.size();
-    std::string_view line(info.data() + at, nl - at);
-    at = nl + 1;
-    std::vector<std::string_view> f;
-    for (size_t i = 0; i < line.size();) {
-      size_t sp = line.find(' ', i);
-      if (sp == std::string_view::npos) sp = line.size();
-      f.push_back(line.substr(i, sp - i));
-      i = sp + 1;
-    }
-    size_t dash = 0;
-    while (dash < f.size() && f[dash] != "-") ++dash;
-    if (f.size() < 5 || dash + 1 >= f.size()) continue;
-    std::string_view fstype = f[dash + 1];
-    if (f[3] != "/" || (fstype != "proc" && fstype != "sysfs")) continue;
-    std::string mp = unescape_mountinfo(f[4]);
-    if (mp == rootfs || mp.rfind(rootfs + "/", 0) == 0) continue;
-    targets.push_back(mp);
-  }
+  std::vector<std::string> targets = mountinfo_pseudo_fs(info, rootfs);
   // deepest first, so a covered parent does not hide a child still to detach
   std::sort(targets.begin(), targets.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
   for (auto& p : targets) {

@@ -132,18 +132,11 @@ constexpr char kMagic[8] = {'O', 'C', 'I', 'R', 'T', 'S', 'C', '1'};
 constexpr size_t kMaxEntries = 64;
 constexpr off_t kMaxEntryBytes = 4 << 20;  // key (the profile's text) and up to 65536 instructions
 
+}  // namespace
+
 // File: magic, u32 key length, key, u32 instruction count, instructions. A hit needs the whole
-// key to match (the hash only names the file), a file of ours (owner, no group/other write)
-// and a consistent size; anything else is a miss and is overwritten.
-bool cache_read(const std::string& path, const std::string& key, std::vector<uint64_t>& prog) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return false;
-  struct stat st;
-  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022)) return false;
-  if (st.st_size > kMaxEntryBytes) return false;  // not one of ours: no unbounded read
-  std::string data;
-  data.resize(static_cast<size_t>(st.st_size));
-  if (::read(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return false;
+// key to match (the hash only names the file) and a consistent size.
+bool parse_cache_entry(std::string_view data, const std::string& key, std::vector<uint64_t>& prog) {
   size_t pos = 0;
   auto take = [&](void* out, size_t n) {
     if (pos + n > data.size()) return false;
@@ -159,6 +152,23 @@ bool cache_read(const std::string& path, const std::string& key, std::vector<uin
   if (!take(&n, 4) || n == 0 || n > BPF_MAXINSNS || data.size() - pos != n * 8ull) return false;
   prog.resize(n);
   memcpy(prog.data(), data.data() + pos, n * 8ull);
+  return true;
+}
+
+namespace {
+
+// A hit also needs a file of ours (owner, no group/other write); anything else is a miss and
+// is overwritten.
+bool cache_read(const std::string& path, const std::string& key, std::vector<uint64_t>& prog) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 022)) return false;
+  if (st.st_size > kMaxEntryBytes) return false;  // not one of ours: no unbounded read
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size));
+  if (::read(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return false;
+  if (!parse_cache_entry(data, key, prog)) return false;
   ::futimens(fd.get(), nullptr);  // its mtime is its last use: eviction drops the oldest
   return true;
 }

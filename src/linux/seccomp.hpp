@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ocirt/spec.hpp"
@@ -37,5 +38,9 @@ class SeccompFilter {
 // the listener to the runtime over the sync channel at once (before anything that a notify
 // rule could block on) and wait until it has passed it on.
 void load_seccomp(SeccompFilter& f, int sync_fd);
+
+// The cache file's contents (seccomp.cpp has the layout): true and the program when they hold
+// exactly the entry for key, false for anything else (tests/fuzz/seccomp_cache.cpp).
+bool parse_cache_entry(std::string_view data, const std::string& key, std::vector<uint64_t>& prog);
 
 }  // namespace ocirt::linux_

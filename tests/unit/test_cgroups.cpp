@@ -95,6 +95,10 @@ TEST_CASE("sizes for update flags (runc's RAMInBytes)") {
   CHECK(parse_bytes("-1") == -1);
   CHECK_THROWS_AS(parse_bytes("12x"), ocirt::Error);
   CHECK_THROWS_AS(parse_bytes("m"), ocirt::Error);
+  // out of int64's range: undefined as a conversion, refused (fuzz: cgroup_files)
+  for (const char* big : {"1e300", "inf", "nan", "9223372036854775808", "8388608t", "8192p"})
+    CHECK_THROWS_AS(parse_bytes(big), ocirt::Error);
+  CHECK(parse_bytes("8191p") == 8191LL * 1024 * 1024 * 1024 * 1024 * 1024);
 }
 
 // Runs f in a child placed in `cg`; returns the child's exit status.

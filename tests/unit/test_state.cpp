@@ -45,6 +45,18 @@ TEST_CASE("state.json round trip keeps what cleanup needs") {
   CHECK_THROWS(ocirt::state::from_json("{"));
 }
 
+TEST_CASE("state.json numbers that do not fit their field read as absent (fuzz: state)") {
+  // RapidJSON's GetInt64 on 1.5 or 1e50 asserts (or reads the double's bits without asserts)
+  for (const char* pid : {"1.5", "4.2e50", "9223372036854775808", "-1e300"}) {
+    auto r = ocirt::state::from_json(std::string(R"({"id":"x","status":"running","pid":)") + pid +
+                                     R"(,"poststop":[{"path":"/h","timeout":)" + pid + "}]}");
+    CHECK(r.pid == 0);
+    REQUIRE(r.poststop.size() == 1);
+    CHECK(!r.poststop[0].timeout);
+  }
+  CHECK(ocirt::state::from_json(R"({"id":"x","status":"running","pid":42})").pid == 42);
+}
+
 TEST_CASE("state output: pid 0 once stopped, annotations only when present") {
   ocirt::state::Record r;
   r.id = "x";
