@@ -95,7 +95,9 @@ skip_stage() {
 # AddressSanitizer + UndefinedBehaviorSanitizer: a second, dynamic build (build-asan: ASan
 # cannot be static) runs the unit tests and these bats files; every report (a log file per
 # process) fails the stage. Not hardening.bats: its deliberately old seccomp profile refuses
-# the sigaltstack ASan's own exec interceptor calls.
+# the sigaltstack ASan's own exec interceptor calls. Built with clang and -Dfuzz=true, the same
+# build also gives the libFuzzer targets of the fuzz smoke stage below (tests/fuzz/run.sh).
+FUZZ_TARGETS=$(sed -n 's/^ALL="\(.*\)"$/\1/p' tests/fuzz/run.sh | wc -w)
 ASAN_BATS="tests/integration/lifecycle.bats tests/integration/errors.bats tests/integration/exec.bats tests/integration/security.bats"
 if [ -n "${TESTS:-}" ] || [ -n "${OCIRT_SKIP_ASAN:-}" ]; then
   n=$(( $(bats --count $ASAN_BATS 2>/dev/null || echo 1) + $(cat tests/unit/*.cpp | grep -c '^TEST_CASE') + 1 ))
@@ -103,9 +105,11 @@ if [ -n "${TESTS:-}" ] || [ -n "${OCIRT_SKIP_ASAN:-}" ]; then
 else
   echo "== sanitizers: ASan+UBSan build (build-asan): unit tests, then $(echo $ASAN_BATS | wc -w) bats files"
   asan_ok=1
+  # a build-asan made before the fuzz targets (g++, no -Dfuzz) is made again with clang
+  if [ -f build-asan/build.ninja ] && ! grep -q 'fuzz-config' build-asan/build.ninja; then rm -rf build-asan; fi
   if [ ! -f build-asan/build.ninja ]; then
-    meson setup build-asan -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=custom -Doptimization=0 -Ddebug=false -Dcpp_args=-g1 \
-      >/dev/null || asan_ok=0
+    CXX=clang++ CC=clang meson setup build-asan -Dstatic=false -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dbuildtype=custom -Doptimization=0 -Ddebug=false -Dcpp_args=-g1 >"$log" 2>&1 || { tail -20 "$log"; asan_ok=0; }
   fi
   [ "$asan_ok" = 1 ] && { ninja -C build-asan >"$log" 2>&1 || { tail -20 "$log"; asan_ok=0; }; }
   if [ "$asan_ok" = 0 ]; then
@@ -113,7 +117,9 @@ else
     failed=$((failed + 1))
   else
     reports=$(mktemp -d)
-    export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
+    # (ubsan.supp: one report from RapidJSON's own internal/stack.h under clang)
+    export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" \
+      UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan:suppressions=$PWD/tests/fuzz/ubsan.supp"
     ./build-asan/unit-tests >"$log" 2>&1
     line=$(grep -E '^\[doctest\] test cases:' "$log" | tail -1)
     up=$(echo "$line" | sed -nE 's/.* ([0-9]+) passed.*/\1/p'); uf=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
@@ -133,6 +139,21 @@ else
     fi
     rm -rf "$reports"
   fi
+fi
+
+# libFuzzer smoke: every target of tests/fuzz for 30 s (two at a time) from the committed and
+# generated seeds, after replaying its regression inputs; built in build-asan above.
+# The long runs (an hour and more per target) are tests/fuzz/run.sh --long: docs/reliability.md.
+if [ -n "${TESTS:-}" ] || [ -n "${OCIRT_SKIP_ASAN:-}" ]; then
+  skip_stage "fuzz smoke (libFuzzer)" "TESTS or OCIRT_SKIP_ASAN is set" "$FUZZ_TARGETS"
+elif [ "${asan_ok:-0}" != 1 ]; then
+  skip_stage "fuzz smoke (libFuzzer)" "build-asan did not build" "$FUZZ_TARGETS"
+else
+  echo "== fuzz smoke: $FUZZ_TARGETS libFuzzer targets, ${FUZZ_SECONDS:-30} s each (tests/fuzz/run.sh --smoke)"
+  env -u ASAN_OPTIONS -u UBSAN_OPTIONS FUZZ_BUILD=build-asan FUZZ_JOBS=2 bash tests/fuzz/run.sh --smoke >"$log" 2>&1
+  grep -E '^(not )?ok |^# ' "$log"
+  echo "1..$FUZZ_TARGETS" >>"$log"
+  tally "$log"
 fi
 
 if [ -n "${TESTS:-}" ]; then
