@@ -34,8 +34,7 @@ std::optional<T> num(const Value& o, const char* name) {
   if (!v || !v->IsNumber()) return std::nullopt;
   // a number the type cannot hold at all (1.5, 1e30, -1 for an unsigned, 2^63 for a signed)
   // is no value: RapidJSON's GetInt64/GetUint64 on it assert, or read another type's bits
-  if constexpr (std::is_same_v<T, uint64_t>) return v->IsUint64() ? v->GetUint64() : 0;
-  else if constexpr (std::is_signed_v<T>) return v->IsInt64() ? std::optional<T>(static_cast<T>(v->GetInt64())) : std::nullopt;
+  if constexpr (std::is_signed_v<T>) return v->IsInt64() ? std::optional<T>(static_cast<T>(v->GetInt64())) : std::nullopt;
   else return v->IsUint64() ? std::optional<T>(static_cast<T>(v->GetUint64())) : std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 
 #include "ocirt/error.hpp"
 #include "ocirt/spec.hpp"
+#include "src/spec/json.hpp"
 
 using ocirt::spec::load;
 
@@ -140,4 +141,17 @@ TEST_CASE("semantic errors name the JSON path") {
 TEST_CASE("process is optional at create") {
   auto cfg = load(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}})");
   CHECK(!cfg.process);
+}
+
+TEST_CASE("json::num: a number its type cannot hold is absent, for every type (uint64 too)") {
+  rapidjson::Document d;
+  d.Parse(R"({"neg": -1, "frac": 1.5, "big": 1e30, "max": 18446744073709551615, "i": -7, "s": "1"})");
+  for (const char* k : {"neg", "frac", "big", "s", "none"}) {
+    CAPTURE(k);
+    CHECK(!ocirt::json::num<uint64_t>(d, k));
+  }
+  CHECK(ocirt::json::num<uint64_t>(d, "max") == UINT64_MAX);
+  CHECK(ocirt::json::num<int64_t>(d, "i") == -7);
+  CHECK(!ocirt::json::num<int64_t>(d, "max"));
+  CHECK(!ocirt::json::num<unsigned>(d, "neg"));
 }
