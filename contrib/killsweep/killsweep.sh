@@ -1,14 +1,20 @@
 #!/bin/bash
-# killsweep.sh [--full | --smoke | --step K | --points P] [COMMAND...]: kill -9 at every step
-# (issue #15, item 5).
+# killsweep.sh [--full | --smoke | --step K | --points P] [--config C] [COMMAND...]: kill -9 at
+# every step (issue #15, item 5).
 #
-# For each COMMAND (create start exec delete run update init; default all), the runtime is run
+# For each COMMAND (create start exec delete run update init execproc runinit; default all), the runtime is run
 # once to count its syscalls (T), then once per stop point N = 1..T (every K-th with --step K;
 # --smoke: 12 points per command, --points P: P (P >= 2), evenly spread, always including the
 # first and the last): SIGKILL just
 # before its Nth syscall (contrib/killsweep/killat.py, ptrace: deterministic). "init" is `create`
 # with the container's init killed before each of its syscalls up to the one that blocks on the
-# exec fifo (the runtime itself untouched). After each kill:
+# exec fifo (the runtime itself untouched). "execproc" kills the process `exec` starts, from its
+# clone through its setup (namespaces, cgroup, credentials, seccomp) and its exec of `true` to its
+# exit; "runinit" kills the init of a foreground `run`, through the steps after start too (the
+# fifo, the exec of `true`). --config C runs the container with another config: "plain" (the
+# default), "hooks" (every kind of hook: prestart, createRuntime, createContainer, startContainer,
+# poststart, poststop, each /bin/true) or "userns" (a new user namespace, ids mapped 0 -> 100000,
+# 65536 of them). After each kill:
 #   1. `state ID` must answer (any status) or say the container does not exist;
 #   2. `delete --force ID` must succeed;
 #   3. a new `create` of the same id, then `delete --force`, must succeed;
@@ -28,6 +34,7 @@ KILLAT="python3 $here/killat.py"
 mode=full
 step=1
 npoints=12
+config=plain
 cmds=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -35,13 +42,24 @@ while [ $# -gt 0 ]; do
     --smoke) mode=smoke ;;
     --step) mode=step; step=$2; shift ;;
     --points) mode=points; npoints=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
-    create|start|exec|delete|run|update|init) cmds+=("$1") ;;
+    --config) config=$2; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    create|start|exec|delete|run|update|init|execproc|runinit) cmds+=("$1") ;;
     *) echo "killsweep: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
-[ ${#cmds[@]} -gt 0 ] || cmds=(create start exec delete run update init)
+[ ${#cmds[@]} -gt 0 ] || cmds=(create start exec delete run update init execproc runinit)
+case $config in
+  plain) cfg='.' ;;
+  hooks) cfg='.hooks = ({} | .prestart = [{"path": "/bin/true"}] | .createRuntime = [{"path": "/bin/true"}]
+                       | .createContainer = [{"path": "/bin/true"}] | .startContainer = [{"path": "/bin/true"}]
+                       | .poststart = [{"path": "/bin/true"}] | .poststop = [{"path": "/bin/true"}])' ;;
+  userns) cfg='.linux.namespaces += [{"type": "user"}]
+               | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+               | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]' ;;
+  *) echo "killsweep: unknown --config $config (plain, hooks, userns)" >&2; exit 2 ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "killsweep: run as root" >&2; exit 2; }
 [ -x "$OCIRT" ] || { echo "killsweep: no runtime at $OCIRT" >&2; exit 2; }
 
@@ -71,7 +89,7 @@ trap cleanup EXIT
 trap "exit 143" TERM INT HUP
 mkdir -p "$SCRATCH"
 OCIRT=$OCIRT sh "$repo/contrib/make-bundle.sh" "$B" >/dev/null || exit 2
-jq '.process.args = ["sleep", "1000"] | .process.terminal = false' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+jq '.process.args = ["sleep", "1000"] | .process.terminal = false | '"$cfg" "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
 mkdir -p "$BR"
 jq '.process.args = ["true"] | .root.path = "'"$B"'/rootfs"' "$B/config.json" > "$BR/config.json"
 
@@ -81,20 +99,20 @@ rt() { "$OCIRT" --root "$ROOT" "$@" </dev/null; }
 prep() {
   case $1 in
     start) rt create --bundle "$B" "$ID" ;;
-    exec|delete|update) rt create --bundle "$B" "$ID" && rt start "$ID" ;;
+    exec|execproc|delete|update) rt create --bundle "$B" "$ID" && rt start "$ID" ;;
   esac
 }
 command_of() {
   case $1 in
     create|init) echo create --bundle "$B" "$ID" ;;
     start) echo start "$ID" ;;
-    exec) echo exec "$ID" true ;;
+    exec|execproc) echo exec "$ID" true ;;
     delete) echo delete --force "$ID" ;;
-    run) echo run --bundle "$BR" "$ID" ;;
+    run|runinit) echo run --bundle "$BR" "$ID" ;;
     update) echo update --memory 104857600 --pids-limit 200 --cpu-share 512 "$ID" ;;
   esac
 }
-target_of() { [ "$1" = init ] && echo init || echo runtime; }
+target_of() { case $1 in init|execproc|runinit) echo init ;; *) echo runtime ;; esac; }
 
 mounts_of_ours() { grep -F -e "$SCRATCH" -e "$ROOT" /proc/self/mountinfo | cut -d' ' -f4- | sort; }
 procs_of_ours() {
@@ -186,5 +204,5 @@ for cmd in "${cmds[@]}"; do
   echo "$cmd: $total syscalls, $tried stop points tried (every ${k}), $bad left something ($(( $(date +%s) - t1 )) s)"
   bad_total=$((bad_total + bad))
 done
-echo "killsweep: $(( $(date +%s) - t0 )) s in all, $bad_total stop point(s) with leftovers"
+echo "killsweep: config $config, $(( $(date +%s) - t0 )) s in all, $bad_total stop point(s) with leftovers"
 [ $bad_total = 0 ]
