@@ -8,13 +8,13 @@ load helpers
 
 sweep() {
   command -v python3 >/dev/null || skip "no python3 (the ptrace driver, contrib/killsweep/killat.py)"
-  run timeout 300 "$REPO/contrib/killsweep/killsweep.sh" --points 3 "$@"
+  run timeout 300 "$REPO/contrib/killsweep/killsweep.sh" --points 3 --config "${CONFIG:-plain}" "$@"
   echo "$output"
   [ "$status" -eq 0 ]
   for c in "$@"; do
     echo "$output" | grep -qE "^$c: [0-9]+ syscalls, 3 stop points tried \(every [0-9]+\), 0 left something"
   done
-  [[ "$output" == *"killsweep: "*" 0 stop point(s) with leftovers"* ]]
+  [[ "$output" == *"killsweep: config ${CONFIG:-plain}, "*" 0 stop point(s) with leftovers"* ]]
 }
 
 @test "kill -9 of create and of the container's init during create leaves nothing after delete --force" {
@@ -27,6 +27,18 @@ sweep() {
 
 @test "kill -9 of delete and of run leaves nothing after delete --force" {
   sweep delete run
+}
+
+@test "kill -9 of the process exec starts, and of a foreground run's init after start, leaves nothing" {
+  sweep execproc runinit
+}
+
+@test "kill -9 with every kind of hook in the config leaves nothing (create, its init, run)" {
+  CONFIG=hooks sweep create init run
+}
+
+@test "kill -9 with a user namespace in the config leaves nothing (create, its init, the exec'd process)" {
+  CONFIG=userns sweep create init execproc
 }
 
 @test "the sweep sees what a delete that skips the cgroup leaves" {
