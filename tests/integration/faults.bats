@@ -104,6 +104,33 @@ only_fill() {
   no_leftovers
 }
 
+@test "faults: update below what the container holds in memory (v1: the kernel cannot reclaim) names the field and file, the old limit stays" {
+  [ "$(stat -f -c %T /sys/fs/cgroup/memory 2>/dev/null)" = cgroupfs ] || skip "no v1 memory hierarchy (v2 sets memory.max and OOM-kills instead)"
+  [ "$(awk '/^SwapTotal:/{print $2}' /proc/meminfo)" = 0 ] || skip "swap present: the kernel could swap the tmpfs pages out instead of refusing"
+  # 40 MiB in the container's /dev/shm (tmpfs pages, charged to its cgroup, not reclaimable without swap)
+  cfg '.linux.resources.memory.limit = 104857600'
+  args sh -c 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=40 2>/dev/null && echo ready && sleep 1000'
+  ocirt run -d --bundle "$BUNDLE" "$ID" > "$BATS_TEST_TMPDIR/out" 2>&1
+  for i in $(seq 100); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.05; done
+  grep -q ready "$BATS_TEST_TMPDIR/out"
+  local lim
+  lim=$(find /sys/fs/cgroup/memory -type d -name "$ID" | head -1)/memory.limit_in_bytes
+  try ocirt update --memory 10485760 "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"linux.resources.memory.limit"* ]]
+  [[ "$output" == *"memory.limit_in_bytes"* ]]
+  [[ "$output" == *"Device or resource busy"* ]]
+  [ "$(cat "$lim")" = 104857600 ]
+  [ "$(status_of)" = running ]
+  ocirt exec "$ID" test -s /dev/shm/fill
+  # a limit above what it holds is still taken
+  ocirt update --memory 83886080 "$ID"
+  [ "$(cat "$lim")" = 83886080 ]
+  ocirt delete --force "$ID"
+  no_leftovers
+}
+
 @test "faults: EAGAIN on clone (the caller's v1 pids cgroup is full)" {
   [ -d /sys/fs/cgroup/pids ] || skip "no v1 pids hierarchy"
   local cg=/sys/fs/cgroup/pids/$ID-caller
