@@ -146,14 +146,10 @@ void send_seccomp_listener(const spec::Seccomp& sc, const std::string& state_jso
     msg += sb.GetString();
   }
   msg += ",\"state\":" + state_json + "}";
-  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
   if (sc.listener_path.size() >= sizeof addr.sun_path)
     throw Error(ErrorKind::Invalid, "linux.seccomp.listenerPath", "path too long", ENAMETOOLONG);
-  memcpy(addr.sun_path, sc.listener_path.c_str(), sc.listener_path.size() + 1);
-  if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    throw_errno("linux.seccomp.listenerPath: failed to connect with seccomp agent at " + sc.listener_path);
+  Fd sock = sys::connect_unix(sc.listener_path, "linux.seccomp.listenerPath: failed to connect with seccomp agent at " + sc.listener_path);
   sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, "linux.seccomp.listenerPath: send to " + sc.listener_path);
 }
 

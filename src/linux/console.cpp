@@ -56,15 +56,11 @@ namespace {
 
 // option: the CreateOptions/ExecOptions member that named the socket (the error's field)
 void send_fd_to(const std::string& socket_path, const std::string& msg, int fd, const char* option) {
-  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path)
     throw Error(ErrorKind::Invalid, option, socket_path + ": path too long", ENAMETOOLONG);
   try {
-    memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-      throw_errno("connect " + socket_path);
+    Fd sock = sys::connect_unix(socket_path, "connect " + socket_path);
     sys::send_with_fd(sock.get(), msg.data(), msg.size(), fd, "send to " + socket_path);
   } catch (const Error& e) {
     throw Error(ErrorKind::System, option, e.message(), e.err());

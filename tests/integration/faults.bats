@@ -224,6 +224,33 @@ time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" &
   no_leftovers
 }
 
+@test "faults: a console socket whose listen backlog is full (nothing accepts) fails after a bounded wait, naming it, nothing left" {
+  cfg '.process.terminal = true'
+  args sleep 100
+  # listen(0) and one pending connection nobody accepts: a blocking connect(2) would wait forever
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(0)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.setblocking(False); c.connect(sys.argv[1])
+d = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); d.setblocking(False)
+try:
+    d.connect(sys.argv[1]); sys.exit("the backlog is not full")
+except BlockingIOError:
+    pass
+open(sys.argv[1] + ".ready", "w").close()
+time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" &
+  KILL_PIDS="${KILL_PIDS:-} $!"
+  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/sock.ready" ] && break; sleep 0.05; done
+  [ -e "$BATS_TEST_TMPDIR/sock.ready" ]
+  try timeout 30 "$OCIRT" --root "$ROOT" create --bundle "$BUNDLE" --console-socket "$BATS_TEST_TMPDIR/sock" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]  # not 124: the runtime gave up by itself
+  [[ "$output" == *"--console-socket: connect $BATS_TEST_TMPDIR/sock"* ]]
+  [[ "$output" == *"Resource temporarily unavailable"* ]]
+  no_leftovers
+}
+
 @test "faults: a console socket path with nobody listening fails naming the socket" {
   cfg '.process.terminal = true'
   python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$BATS_TEST_TMPDIR/sock"
