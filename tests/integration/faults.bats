@@ -57,6 +57,40 @@ only_fill() {
   [ "$ok" -ge 1 ]      # and the last step fits
 }
 
+@test "faults: ENOSPC on the seccomp cache (state root) is not an error: the filter is still loaded, no partial cache file" {
+  args sh -c 'grep Seccomp: /proc/self/status'
+  # a filter of about 1,100 instructions (a 33 KB cache file, 9 pages): 400 argument rules
+  cfg -c '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+          "syscalls": [range(1; 401) as $i | {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": $i,
+                       "args": [{"index": 0, "value": (100000 + $i), "op": "SCMP_CMP_EQ"}]}]}'
+  state_root_tmpfs 256k
+  local free nocache=0 cached=0 failed=0
+  for free in $(seq 10 2 32); do
+    rm -f "$ROOT/fill"
+    dd if=/dev/zero of="$ROOT/fill" bs=4k count=$((64 - free)) 2>/dev/null || true
+    rm -rf "$ROOT/.seccomp-cache"
+    try ocirt run --bundle "$BUNDLE" "$ID"
+    echo "free=$free: $status $output ($(ls -A "$ROOT/.seccomp-cache" 2>/dev/null | tr '\n' ' '))"
+    if [ "$status" -eq 0 ]; then
+      [[ "$output" == *"Seccomp:"*"2"* ]]
+      if [ -n "$(ls "$ROOT/.seccomp-cache" 2>/dev/null)" ]; then cached=$((cached + 1)); else nocache=$((nocache + 1)); fi
+    else
+      failed=$((failed + 1))
+      [ "$status" -eq 1 ]
+      [[ "$output" == *"No space left on device"* ]]
+      [[ "$output" == *"keep the container's config"* || "$output" == *"state.json"* ]]
+    fi
+    # no temporary cache file (".NAME.PID"), nothing of the container
+    [ -z "$(ls -A "$ROOT/.seccomp-cache" 2>/dev/null | grep '^\.' || true)" ]
+    rm -rf "$ROOT/.seccomp-cache"
+    only_fill
+    no_leftovers
+  done
+  [ "$nocache" -ge 1 ]  # the cache did not fit, the container ran with its filter
+  [ "$cached" -ge 1 ]   # and with room, the cache is written
+  [ "$failed" -ge 1 ]   # the sweep also met the state's own writes
+}
+
 @test "faults: EROFS on the state root" {
   state_root_tmpfs 1m
   mount -o remount,ro "$ROOT"
