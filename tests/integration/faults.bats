@@ -29,6 +29,27 @@ only_fill() {
   [ -z "$left" ] || { echo "left in the state root: $left"; return 1; }
 }
 
+# silent_listener BACKLOG: a unix socket at $BATS_TEST_TMPDIR/sock that never accepts nor reads
+# (killed by teardown); BACKLOG 0: its backlog is then filled (one connection, never accepted)
+silent_listener() {
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(int(sys.argv[2]))
+if sys.argv[2] == "0":
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.setblocking(False); c.connect(sys.argv[1])
+    d = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); d.setblocking(False)
+    try:
+        d.connect(sys.argv[1]); sys.exit("the backlog is not full")
+    except BlockingIOError:
+        pass
+open(sys.argv[1] + ".ready", "w").close()
+time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" "$1" &
+  KILL_PIDS="${KILL_PIDS:-} $!"
+  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/sock.ready" ] && break; sleep 0.05; done
+  [ -e "$BATS_TEST_TMPDIR/sock.ready" ]
+}
+
 @test "faults: ENOSPC on the state root at every write of create, nothing left" {
   args sleep 100
   state_root_tmpfs 64k
@@ -242,14 +263,7 @@ only_fill() {
 @test "faults: a console socket whose listener never accepts nor reads does not block create" {
   cfg '.process.terminal = true'
   args sleep 100
-  python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-open(sys.argv[1] + ".ready", "w").close()
-time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" &
-  KILL_PIDS="${KILL_PIDS:-} $!"
-  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/sock.ready" ] && break; sleep 0.05; done
+  silent_listener 1
   try timeout 20 "$OCIRT" --root "$ROOT" create --bundle "$BUNDLE" --console-socket "$BATS_TEST_TMPDIR/sock" "$ID"
   echo "$output"
   [ "$status" -eq 0 ]  # the message waits in the socket's queue: nothing blocks
@@ -262,21 +276,7 @@ time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" &
   cfg '.process.terminal = true'
   args sleep 100
   # listen(0) and one pending connection nobody accepts: a blocking connect(2) would wait forever
-  python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(0)
-c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.setblocking(False); c.connect(sys.argv[1])
-d = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); d.setblocking(False)
-try:
-    d.connect(sys.argv[1]); sys.exit("the backlog is not full")
-except BlockingIOError:
-    pass
-open(sys.argv[1] + ".ready", "w").close()
-time.sleep(1000)' "$BATS_TEST_TMPDIR/sock" &
-  KILL_PIDS="${KILL_PIDS:-} $!"
-  for i in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/sock.ready" ] && break; sleep 0.05; done
-  [ -e "$BATS_TEST_TMPDIR/sock.ready" ]
+  silent_listener 0
   try timeout 30 "$OCIRT" --root "$ROOT" create --bundle "$BUNDLE" --console-socket "$BATS_TEST_TMPDIR/sock" "$ID"
   echo "$output"
   [ "$status" -eq 1 ]  # not 124: the runtime gave up by itself
