@@ -8,6 +8,14 @@
 #include <string>
 #include <vector>
 
+namespace ocirt::spec {
+// Refuses (ocirt::Error naming `what` and the offset) a JSON text nested deeper than 1,000
+// levels, before any parser reads it: one linear pass. Every JSON the runtime reads goes through
+// it (config.json, process.json, resources, state.json): RapidJSON's reader recurses per level,
+// and so do the schema validator and a Value's destructor.
+void check_depth(const std::string& text, const char* what);
+}  // namespace ocirt::spec
+
 namespace ocirt::json {
 
 using Value = rapidjson::Value;

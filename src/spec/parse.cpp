@@ -224,6 +224,8 @@ Linux parse_linux(const Value& l) {
   return lx;
 }
 
+}  // namespace
+
 // Deeper nesting than this is refused before anything else reads the document: no config
 // comes near it (runc's template: 6 levels), and each level costs the schema validator more
 // than the one before (100,000 levels took 37 s). Linear: one pass, strings skipped.
@@ -251,6 +253,8 @@ void check_depth(const std::string& text, const char* what) {
     }
   }
 }
+
+namespace {
 
 rapidjson::Document parse_dom(const std::string& text, const char* what) {
   check_depth(text, what);

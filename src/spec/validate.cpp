@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "ocirt/error.hpp"
+#include "src/spec/json.hpp"
 #include "ocirt/spec.hpp"
 #include "src/common/path.hpp"
 #include "src/linux/attributes.hpp"
@@ -117,6 +118,7 @@ std::string sysctl_namespace(const std::string& key) {
 void validate_schema(const rapidjson::Document& doc);
 
 void validate_schema(const std::string& text) {
+  check_depth(text, "config.json");
   rapidjson::Document doc;
   doc.Parse(text.c_str(), text.size());
   if (doc.HasParseError())

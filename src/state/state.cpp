@@ -131,6 +131,11 @@ std::string to_json(const Record& r) {
 }
 
 Record from_json(const std::string& text) {
+  try {
+    spec::check_depth(text, "state.json");
+  } catch (const Error&) {
+    throw Error("state.json is corrupt (nested too deep)", EINVAL);
+  }
   rapidjson::Document d;
   d.Parse(text.c_str(), text.size());
   if (d.HasParseError() || !d.IsObject()) throw Error("state.json is corrupt", EINVAL);

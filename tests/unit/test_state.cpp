@@ -79,3 +79,12 @@ TEST_CASE("signal names and numbers") {
   CHECK_THROWS(parse_signal("-1"));
   CHECK_THROWS(parse_signal("999"));
 }
+
+TEST_CASE("state.json nested deeper than 1,000 levels is corrupt, refused before the parser recurses (fuzz: state)") {
+  // 4,400 levels overflowed the stack of the ASan build in RapidJSON's recursive reader
+  std::string deep = R"({"id":"x","status":"running","annotations":{"a":)" + std::string(200000, '[') +
+                     std::string(200000, ']') + "}}";
+  CHECK_THROWS_WITH(ocirt::state::from_json(deep), doctest::Contains("nested too deep"));
+  std::string ok = R"({"id":"x","status":"running","x":)" + std::string(900, '[') + std::string(900, ']') + "}";
+  CHECK(ocirt::state::from_json(ok).id == "x");
+}
