@@ -195,7 +195,7 @@ mounts_left() {
   [ "$(status_of)" = running ]
   wait_count "$T/log2" 3
   first2=$(grep '^[0-9]*$' "$T/log2" | head -1)
-  echo "before: ...$last1, after restore: $first2..."
+  echo "# counter before the checkpoint: $(grep '^[0-9]*$' "$T/log1" | tail -3 | tr '\n' ' ')| after the restore: $(head -3 "$T/log2" | tr '\n' ' ')" >&3
   [ "$first2" -eq $((last1 + 1)) ]
   [ "$(ocirt exec "$ID" echo ok)" = ok ]
   # a second cycle: the restored container's stdio (criu's) was recorded
@@ -206,7 +206,7 @@ mounts_left() {
   start_piped "$T/log3" restore -d --bundle "$BUNDLE" --image-path "$T/img2" "$ID"
   wait_count "$T/log3" 2
   first3=$(grep '^[0-9]*$' "$T/log3" | head -1)
-  echo "second: ...$last2, after restore: $first3..."
+  echo "# second cycle: ... $last2 | $(head -3 "$T/log3" | tr '\n' ' ')" >&3
   [ "$first3" -eq $((last2 + 1)) ]
   ocirt delete --force "$ID"
   wait
@@ -234,7 +234,7 @@ mounts_left() {
   [ "$(ocirt state "$ID-new" | jq -r .bundle)" = "$T/bundle2" ]
   wait_count "$T/log2" 2
   first=$(grep '^[0-9]*$' "$T/log2" | head -1)
-  echo "checkpointed while running (last seen $at), restored from $first"
+  echo "# --leave-running: the original had reached $at when deleted; $ID-new (bundle2) restored from $first" >&3
   [ "$first" -ge 3 ] && [ "$first" -le $((at + 1)) ]
   # its own cgroup (named after the new id), none of the old one's
   pid=$(ocirt state "$ID-new" | jq .pid)
@@ -261,6 +261,7 @@ mounts_left() {
   last=$(grep '^[0-9]*$' "$T/log1" | tail -1)
   start_piped "$T/log2" restore -d --bundle "$BUNDLE" --image-path "$T/img" --work-path "$T/work" "$ID"
   wait_count "$T/log2" 2
+  echo "# pre-dump + --parent-path: ... $last | $(head -2 "$T/log2" | tr '\n' ' ')" >&3
   [ "$(grep '^[0-9]*$' "$T/log2" | head -1)" -eq $((last + 1)) ]
   ocirt delete --force "$ID"
   wait
