@@ -308,3 +308,58 @@ mounts_left() {
   wait
   no_leftovers
 }
+
+# recv_console SOCKET OUT: a --console-socket peer that keeps the pty master and appends what the
+# container writes to OUT (without \r) until the pty closes; the name it was sent in OUT.name
+recv_console() {
+  cat > "$BATS_TEST_TMPDIR/recv.py" <<'EOP'
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+conn, _ = srv.accept()
+msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
+open(out + ".name", "w").write(msg.decode())
+f = open(out, "ab", buffering=0)
+while True:
+    try:
+        chunk = os.read(fds[0], 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    f.write(chunk.replace(b"\r", b""))
+EOP
+  : > "$2"
+  python3 "$BATS_TEST_TMPDIR/recv.py" "$1" "$2" &
+  KILL_PIDS="${KILL_PIDS:-} $!"
+  for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
+  echo "no console socket at $1"; return 1
+}
+
+@test "checkpoint and restore: terminal: true, the new pty's master goes to --console-socket" {
+  requires_criu
+  command -v python3 >/dev/null || skip "no python3 (the console socket's peer)"
+  counter
+  cfg '.process.terminal = true'
+  T=$BATS_TEST_TMPDIR
+  recv_console "$T/c1.sock" "$T/tty1"
+  ocirt run -d --console-socket "$T/c1.sock" --bundle "$BUNDLE" "$ID"
+  wait_count "$T/tty1" 3
+  ocirt checkpoint --image-path "$T/img" "$ID"
+  no_leftovers
+  [[ "$(cat "$T/img/descriptors.json")" == '["/dev/pts/'* ]]
+  sleep 0.5
+  last=$(grep '^[0-9]*$' "$T/tty1" | tail -1)
+  recv_console "$T/c2.sock" "$T/tty2"
+  ocirt restore -d --console-socket "$T/c2.sock" --bundle "$BUNDLE" --image-path "$T/img" "$ID"
+  [ "$(status_of)" = running ]
+  wait_count "$T/tty2" 2
+  first=$(grep '^[0-9]*$' "$T/tty2" | head -1)
+  echo "# terminal: ... $last | on the new pty: $(grep '^[0-9]*$' "$T/tty2" | head -2 | tr '\n' ' ')(sent as \"$(cat "$T/tty2.name")\")" >&3
+  [ "$first" -eq $((last + 1)) ]
+  ocirt delete --force "$ID"
+  no_leftovers
+  run ! mounts_left
+}
