@@ -164,6 +164,20 @@ mounts_left() {
   no_leftovers
 }
 
+@test "stdio on the host's /dev/null is reopened from the container's /dev (runc's reOpenDevNull: criu can dump it)" {
+  args sleep 100
+  ocirt run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+  pid=$(ocirt state "$ID" | jq .pid)
+  dev=$(awk '$5 == "/dev" {print $1}' /proc/$pid/mountinfo | tail -1)
+  [ -n "$dev" ]
+  for fd in 0 1 2; do
+    [ "$(readlink /proc/$pid/fd/$fd)" = /dev/null ]
+    [ "$(awk '/^mnt_id:/ {print $2}' /proc/$pid/fdinfo/$fd)" = "$dev" ]
+  done
+  ocirt delete --force "$ID"
+  no_leftovers
+}
+
 @test "checkpoint/restore: the callers' probes (podman: --help exits 0; 'flag needs an argument')" {
   run ocirt checkpoint --help
   [ "$status" -eq 0 ]
@@ -362,4 +376,38 @@ EOP
   ocirt delete --force "$ID"
   no_leftovers
   run ! mounts_left
+}
+
+@test "podman container checkpoint / restore with --runtime oci-rt, then runc: the counter continues" {
+  requires_criu
+  command -v podman >/dev/null || skip "no podman"
+  [ -d /run/systemd/system ] || skip "systemd is not PID 1 (podman's cgroup_manager here is systemd)"
+  T=$BATS_TEST_TMPDIR
+  run_root=/run/ocirt-test-$$-podman
+  printf '%s\n' '[containers]' 'netns = "none"' 'log_driver = "k8s-file"' '[engine]' 'cgroup_manager = "systemd"' \
+    'events_logger = "file"' 'runtime_supports_json = ["runc", "ocirt"]' '[engine.runtimes]' \
+    "ocirt = [\"$OCIRT\"]" "runc = [\"$(command -v runc)\"]" > "$T/containers.conf"
+  printf '%s\n' '[storage]' 'driver = "vfs"' "runroot = \"$run_root\"" "graphroot = \"$T/storage\"" > "$T/storage.conf"
+  export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
+  CLEANUP_DIRS="${CLEANUP_DIRS:-} $run_root"
+  tar -C "$BUNDLE/rootfs" -cf "$T/rootfs.tar" .
+  podman import "$T/rootfs.tar" localhost/ocirt-ckpt:latest >/dev/null
+  for rt in ocirt runc; do
+    id=$(podman --runtime $rt run -d localhost/ocirt-ckpt:latest sh -c 'i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done')
+    for i in $(seq 100); do [ "$(podman logs "$id" | wc -l)" -ge 3 ] && break; sleep 0.1; done
+    podman container checkpoint "$id"
+    [ "$(podman inspect -f '{{.State.Status}}' "$id")" = exited ]
+    last=$(podman logs "$id" | tail -1)
+    podman container restore "$id"
+    [ "$(podman inspect -f '{{.State.Status}}' "$id")" = running ]
+    for i in $(seq 100); do [ "$(podman logs "$id" | tail -1)" -ge $((last + 2)) ] && break; sleep 0.1; done
+    echo "# podman ($rt): ... $last | $(podman logs "$id" | grep -A2 -x "$last" | tail -2 | tr '\n' ' ')(restarts from 0: $(( $(podman logs "$id" | grep -c -x 0) - 1 )))" >&3
+    # the line after the last one before the checkpoint is the next number, and it never restarted
+    [ "$(podman logs "$id" | grep -A1 -x "$last" | tail -1)" = $((last + 1)) ]
+    [ "$(podman logs "$id" | grep -c -x 0)" = 1 ]
+    [ "$(podman exec "$id" echo in)" = in ]
+    podman rm -f -t 0 "$id" >/dev/null
+  done
+  podman rmi -a -f >/dev/null 2>&1 || true
+  no_leftovers
 }
