@@ -384,23 +384,22 @@ Process restore(const RestoreOptions& o) {
       if (m.type == "tmpfs") tmpfs.push_back(m.destination);
     for (auto& m : cfg.mounts) {
       if (m.type == "cgroup" || m.type == "cgroup2") continue;
-      bool under = false;
-      for (auto& t : tmpfs) under = under || m.destination.rfind(t + "/", 0) == 0;
-      if (under) continue;
       const bool bind = m.type == "bind" || std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
                         std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
-      struct stat st;
-      bool file = bind && ::stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
-      try {
-        sys::mkdir_in_root(rootfd.get(), m.destination, file);
-      } catch (Error& e) {
-        e.prefix("create criu restore mount for " + m.destination + " mount");
-        throw;
+      bool under = false;
+      for (auto& t : tmpfs) under = under || m.destination.rfind(t + "/", 0) == 0;
+      if (!under) {
+        struct stat st;
+        bool file = bind && ::stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+        try {
+          sys::mkdir_in_root(rootfd.get(), m.destination, file);
+        } catch (Error& e) {
+          e.prefix("create criu restore mount for " + m.destination + " mount");
+          throw;
+        }
       }
-      if (bind) {
-        std::string d = resolved_dest(rootfd.get(), rec.rootfs, m.destination);
-        op.ext_mnt(d, m.source);
-      }
+      // a bind inside a tmpfs (podman's /dev/shm) is external all the same
+      if (bind) op.ext_mnt(resolved_dest(rootfd.get(), rec.rootfs, m.destination), m.source);
     }
     if (cfg.linux && !cfg.linux->masked_paths.empty()) op.ext_mnt("/dev/null", "/dev/null");
     add_devices(op, cfg);

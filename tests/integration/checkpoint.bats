@@ -282,12 +282,16 @@ mounts_left() {
   no_leftovers
 }
 
-@test "checkpoint and restore: a bind mount (external to criu) is bound again from its source" {
+@test "checkpoint and restore: bind mounts (external to criu, one inside a tmpfs) are bound again from their sources" {
   requires_criu
   T=$BATS_TEST_TMPDIR
   mkdir -p "$T/data"
   echo hello > "$T/data/x"
-  cfg --arg s "$T/data" '.mounts += [{"destination": "/data", "type": "bind", "source": $s, "options": ["rbind", "rw"]}]'
+  mkdir -p "$T/shm"
+  echo inside-tmpfs > "$T/shm/y"
+  # the second bind lies inside the /dev tmpfs (as podman's /dev/shm): external all the same
+  cfg --arg s "$T/data" --arg s2 "$T/shm" '.mounts += [{"destination": "/data", "type": "bind", "source": $s, "options": ["rbind", "rw"]},
+                                                     {"destination": "/dev/ckpt", "type": "bind", "source": $s2, "options": ["rbind", "rw"]}]'
   args sh -c 'i=0; while :; do echo $i; echo $i > /data/n; i=$((i+1)); sleep 0.2; done'
   start_piped "$T/log1" run -d --bundle "$BUNDLE" "$ID"
   wait_count "$T/log1" 3
@@ -298,6 +302,7 @@ mounts_left() {
   start_piped "$T/log2" restore -d --bundle "$BUNDLE" --image-path "$T/img" "$ID"
   wait_count "$T/log2" 2
   [ "$(ocirt exec "$ID" cat /data/x)" = changed ]
+  [ "$(ocirt exec "$ID" cat /dev/ckpt/y)" = inside-tmpfs ]
   ocirt delete --force "$ID"
   wait
   no_leftovers
