@@ -6,7 +6,8 @@
 # its sanitizer and libFuzzer runtimes for the ASan build and the fuzz smoke).
 set -eu
 PKGS="g++ meson ninja-build pkg-config python3 git rapidjson-dev libseccomp-dev libcap-ng-dev libdbus-1-dev libcxxopts-dev \
-libspdlog-dev doctest-dev busybox-static jq bats iproute2 uidmap golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps time"
+libspdlog-dev doctest-dev busybox-static jq bats iproute2 uidmap golang-github-opencontainers-specs-dev python3-jsonschema man-db runc crun procps time \
+protobuf-c-compiler libprotobuf-c-dev criu"
 [ "${1:-}" = --tests ] && PKGS="$PKGS cpio qemu-system-x86 podman conmon catatonit containerd mmdebstrap docker.io tini \
 containernetworking-plugins python3-grpcio python3-protobuf protobuf-compiler strace \
 clang libclang-rt-dev"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A VM booting a real systemd: Debian's kernel (cached as tests/cgroupv2-vm.sh caches it) under
 # qemu (software emulation), with a Debian 12 userland made by mmdebstrap from Debian's archive
-# (systemd, dbus, podman, containerd, runc, crun...), in one cgroup mode:
+# (systemd, dbus, podman, containerd, runc, crun, criu and bats for tests/checkpoint-vm.sh...),
+# in one cgroup mode:
 #   v2      systemd.unified_cgroup_hierarchy=1 (pure cgroup v2)
 #   v1      systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
 #           (pure legacy v1: the v1 controllers plus the name=systemd hierarchy)
@@ -16,6 +17,7 @@
 # Caches: the kernel in /var/tmp/oci-rt-vm (shared with cgroupv2-vm.sh), the userland tarball
 # and the disk image in /var/tmp/oci-rt-systemd-vm, each rebuilt only when its recipe changes.
 # Env: OCIRT_VM_SCRIPT (run this script in the VM instead of tests/vm/systemd-tests.sh),
+# OCIRT_VM_PAYLOAD (a directory copied to /opt/ocirt-vm/extra in the VM: tests/checkpoint-vm.sh),
 # OCIRT_VM_TIMEOUT (qemu wall limit, s), OCIRT_VM_MEM (MiB), OCIRT_VM_KEEP=1 (keep the
 # work directory), OCIRT_VM_REBUILD=1 (remake the userland and image: newer Debian packages),
 # OCIRT_VM_MIRROR (mmdebstrap mirror argument; default the host's apt sources).
@@ -78,7 +80,7 @@ kernel=$kdir/boot/vmlinuz-$kver
 # --- layer 1: the Debian userland as a tarball, keyed by the package list and mmdebstrap options.
 PKGS="systemd systemd-sysv dbus kmod iproute2 jq busybox-static procps util-linux
   podman crun runc conmon catatonit netavark aardvark-dns golang-github-containers-common
-  containerd iptables"
+  containerd iptables criu bats"
 SUITE=bookworm
 DEBOPTS="--variant=apt --dpkgopt=path-exclude=/usr/share/man/* --dpkgopt=path-exclude=/usr/share/doc/*
   --dpkgopt=path-include=/usr/share/doc/*/copyright --dpkgopt=path-exclude=/usr/share/locale/*
@@ -202,6 +204,7 @@ done
 cp "$OCIRT" "$ird/payload/oci-rt"
 # OCIRT_VM_SCRIPT: another script to run in the VM instead of the tests (contrib/bench's systemd mode)
 cp "${OCIRT_VM_SCRIPT:-tests/vm/systemd-tests.sh}" "$ird/payload/systemd-tests.sh"
+if [ -n "${OCIRT_VM_PAYLOAD:-}" ]; then cp -a "$OCIRT_VM_PAYLOAD" "$ird/payload/extra" || fail "copying $OCIRT_VM_PAYLOAD failed"; fi
 OCIRT=$OCIRT sh contrib/make-bundle.sh "$ird/payload/bundle" >/dev/null || fail "make-bundle failed"
 printf 'MODE=%s\nLIMIT=%s\nOCIRT_DEBUG=%s\nBENCH_N=%s\n' "$MODE" "${OCIRT_VM_TEST_LIMIT:-120}" "${OCIRT_VM_DEBUG:-}" "${BENCH_N:-40}" > "$ird/payload/vm.env"
 # the service: after multi-user.target (systemd fully up, dbus running), output on the console;

@@ -2,7 +2,7 @@
 _oci_rt() {
   local cur prev words cword
   _init_completion || return
-  local commands="create start run exec state kill delete list spec features ps pause resume update events"
+  local commands="create start run exec state kill delete list spec features ps pause resume update events checkpoint restore"
   local global="--root --log --log-format --debug --systemd-cgroup --version --help"
   local cmd="" i
   for ((i = 1; i < cword; i++)); do
@@ -37,6 +37,8 @@ _oci_rt() {
     ps) flags="--format --help" ;;
     update) flags="--resources --blkio-weight --cpu-period --cpu-quota --cpu-burst --cpu-share --cpu-rt-period --cpu-rt-runtime --cpu-idle --cpuset-cpus --cpuset-mems --memory --memory-reservation --memory-swap --kernel-memory --kernel-memory-tcp --pids-limit --l3-cache-schema --mem-bw-schema --help" ;;
     events) flags="--stats --interval --help" ;;
+    checkpoint) flags="--image-path --work-path --parent-path --leave-running --tcp-established --ext-unix-sk --shell-job --lazy-pages --page-server --status-fd --file-locks --pre-dump --manage-cgroups-mode --empty-ns --auto-dedup --help" ;;
+    restore) flags="--console-socket --image-path --work-path --tcp-established --ext-unix-sk --shell-job --file-locks --manage-cgroups-mode --bundle --detach --pid-file --no-subreaper --no-pivot --no-new-keyring --parent-path --empty-ns --auto-dedup --lazy-pages --lsm-profile --lsm-mount-context --help" ;;
     *) flags="--help" ;;
   esac
   if [[ $cur == -* ]]; then

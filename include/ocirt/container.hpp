@@ -56,6 +56,27 @@ struct ExecOptions {
   int preserve_fds = 0;
 };
 
+// checkpoint (runc's flags, see docs/checkpoint.md): a running or paused container to criu images.
+struct CheckpointOptions {
+  std::string root = "/run/oci-rt", id, criu = "criu";
+  std::string image_path, work_path, parent_path;  // image_path: required (the CLI defaults it)
+  std::string page_server;                         // ADDRESS:PORT
+  std::string manage_cgroups_mode;                 // soft, full, strict, ignore ("" criu's default)
+  std::vector<std::string> empty_ns;               // only "network"
+  bool leave_running = false, tcp_established = false, ext_unix_sk = false, shell_job = false,
+       lazy_pages = false, file_locks = false, pre_dump = false, auto_dedup = false;
+  int status_fd = -1;
+};
+
+// restore: a new container from a bundle and criu images (its init the restored process).
+struct RestoreOptions {
+  CreateOptions create;  // root, id, bundle, pid_file, console_socket, systemd_cgroup
+  std::string criu = "criu", image_path, work_path, manage_cgroups_mode, lsm_profile, lsm_mount_context;
+  std::vector<std::string> empty_ns;
+  bool tcp_established = false, ext_unix_sk = false, shell_job = false, file_locks = false, auto_dedup = false,
+       lazy_pages = false, detach = false;
+};
+
 // exec's user as given (runc's --user): "UID", "UID:GID", "NAME", "NAME:GROUP". Numbers go to
 // uid/gid; a name to user_name, resolved inside the container. Throws Invalid on "", ":x", "x:".
 void parse_exec_user(const std::string& user, ExecOptions& o);
@@ -124,6 +145,15 @@ std::vector<std::string> update(const std::string& root, const std::string& id, 
 std::string stats_event(const std::string& root, const std::string& id);
 void events(const std::string& root, const std::string& id, int interval_ms,
             const std::function<void(const std::string&)>& emit);
+
+// checkpoint: criu dumps the container (PRE_DUMP with pre_dump); without leave_running or
+// pre_dump the container is gone afterwards (its processes, cgroup and state; poststop hooks
+// run). Refused (nothing changed) for a created or stopped container, a bad option, criu missing
+// or failing; criu's errors name its log.
+void checkpoint(const CheckpointOptions& o);
+// restore: returns the restored init (the caller's child). A failure removes the new container.
+// Without detach and without a console socket, with a terminal, the caller holds the pty master.
+Process restore(const RestoreOptions& o);
 
 // The state's timestamps and log lines: RFC 3339 in UTC with nanoseconds.
 std::string now_rfc3339();

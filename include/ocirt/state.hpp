@@ -35,6 +35,10 @@ struct Record {
   std::string cgroup_driver;                // "" (cgroupfs) or "systemd": who made the cgroup
   std::string cgroup_unit;                  // the systemd driver: the container's unit
   std::vector<spec::Hook> poststart, poststop;
+  // What the init's fds 0..2 were at create (runc's external_descriptors: readlink targets such
+  // as pipe:[N], /dev/null, /dev/pts/N): a checkpoint hands criu the pipes' names, and restore
+  // maps them to its own stdio (inherit_fd). After a restore: criu's stdio.
+  std::vector<std::string> external_descriptors;
 };
 
 // The exec fifo in a container's state dir: there from create until start.

@@ -20,6 +20,7 @@ struct Global {
   std::string log, log_format = "text";
   bool debug = false, systemd_cgroup = false;
   std::string rootless = "auto";  // --rootless as given: true, false or auto (see rootless_value)
+  std::string criu = "criu";      // --criu: checkpoint and restore run it
 };
 
 // --rootless resolved ("auto": ocirt::rootless_default); throws on a value runc would refuse.
@@ -49,6 +50,8 @@ int cmd_resume(const Global& g, int argc, char** argv);
 int cmd_ps(const Global& g, int argc, char** argv);
 int cmd_update(const Global& g, int argc, char** argv);
 int cmd_events(const Global& g, int argc, char** argv);
+int cmd_checkpoint(const Global& g, int argc, char** argv);
+int cmd_restore(const Global& g, int argc, char** argv);
 
 // Parses argv with opts (adding -h/--help); prints the help and returns false for --help.
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& r, const char* positional_help);

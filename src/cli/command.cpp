@@ -35,6 +35,8 @@ std::string usage() {
          "   resume    resume a paused container\n"
          "   update    change the resource limits of a container\n"
          "   events    stats and OOM events of a container (JSON)\n"
+         "   checkpoint  checkpoint a running container (criu)\n"
+         "   restore   restore a container from a checkpoint (criu)\n"
          "   spec      create a new config.json (runc's template)\n"
          "   features  print what this build supports (JSON)\n\n"
          "GLOBAL OPTIONS:\n"
@@ -75,6 +77,7 @@ int parse_global(int argc, char** argv, int cmd, const std::string& command, Glo
     g.log = r["log"].as<std::string>();
     g.log_format = r["log-format"].as<std::string>();
     g.debug = r.count("debug");
+    if (r.count("criu") && !r["criu"].as<std::string>().empty()) g.criu = r["criu"].as<std::string>();
     if (g.log_format != "text" && g.log_format != "json") throw ocirt::Error("--log-format: must be text or json");
     if (r.count("version")) {
       out("oci-rt version " OCIRT_VERSION "\ncommit: " OCIRT_COMMIT "\nspec: " OCIRT_SPEC_VERSION "\n");
@@ -97,26 +100,10 @@ int run_command(const Global& g, const std::string& command, int cmd, int argc, 
       {"delete", cmd_delete}, {"state", cmd_state}, {"list", cmd_list},   {"spec", cmd_spec},
       {"exec", cmd_exec},     {"features", cmd_features}, {"pause", cmd_pause}, {"resume", cmd_resume},
       {"ps", cmd_ps},         {"update", cmd_update},     {"events", cmd_events},
+      {"checkpoint", cmd_checkpoint}, {"restore", cmd_restore},
   };
   auto it = commands.find(command);
   if (it != commands.end()) return it->second(g, argc - cmd, argv + cmd);
-  static const struct {
-    const char *name, *desc, *args;
-  } later[] = {{"checkpoint", "checkpoint a running container (not implemented yet)", "<container-id>"},
-               {"restore", "restore a container from a previous checkpoint (not implemented yet)", "<container-id>"}};
-  for (auto& l : later) {
-    if (command != l.name) continue;
-    for (int i = cmd + 1; i < argc; ++i)
-      if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-        cxxopts::Options opts("oci-rt " + command, l.desc);
-        opts.add_options()("h,help", "show this help");
-        opts.custom_help("[options]");
-        opts.positional_help(l.args);
-        out(help_text(opts));
-        return 0;
-      }
-    throw ocirt::Error("command \"" + command + "\" is not implemented yet", ENOSYS);
-  }
   for (int i = cmd + 1; i < argc; ++i)
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
       throw ocirt::Error("No help topic for '" + command + "'", EINVAL);

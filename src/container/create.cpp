@@ -152,9 +152,21 @@ void check_existing_leaves(const cgroups::Plan& plan) {
 
 }  // namespace
 
-Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
+std::vector<std::string> stdio_links(pid_t pid) {
+  std::vector<std::string> out;
+  char path[64], buf[PATH_MAX];
+  for (int fd = 0; fd < 3; ++fd) {
+    if (pid > 0) snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    else snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = ::readlink(path, buf, sizeof buf);
+    out.emplace_back(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string());  // EACCES: "" (runc)
+  }
+  return out;
+}
+
+Recorded record_new(const CreateOptions& o, bool hold_console) {
   Prepared p = prepare(o, hold_console);
-  const spec::Config& cfg = p.cfg;  // (NOTIFY_SOCKET adds a mount and an env entry to p.cfg)
+  const spec::Config& cfg = p.cfg;
   const cgroups::Driver& cgroup = cgroups::driver(o.systemd_cgroup ? cgroups::DriverKind::Systemd : cgroups::DriverKind::Cgroupfs);
   state::Dir dir = state::Dir::claim(o.root, o.id);
   state::Record rec;
@@ -195,6 +207,20 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   rec.cgroup_created = plan.to_create;
   if (cgroup.kind() == cgroups::DriverKind::Systemd) rec.cgroup_driver = cgroups::driver_name(cgroup.kind());
   rec.cgroup_unit = plan.unit;
+  dir.save_config(p.text);
+  dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
+  return Recorded{std::move(dir), std::move(rec), std::move(p.cfg), std::move(p.text), std::move(p.bundle),
+                  std::move(p.rootfs), std::move(plan), &cgroup};
+}
+
+Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
+  Recorded made = record_new(o, hold_console);
+  state::Dir& dir = made.dir;
+  state::Record& rec = made.rec;
+  Prepared p{std::move(made.cfg), std::move(made.text), std::move(made.bundle), std::move(made.rootfs), rec.has_process};
+  const spec::Config& cfg = p.cfg;  // (NOTIFY_SOCKET adds a mount and an env entry to p.cfg)
+  const cgroups::Driver& cgroup = *made.cgroup;
+  cgroups::Plan& plan = made.plan;
   if (!o.notify_socket.empty()) {
     // sd_notify through the container (runc's way): <state>/notify, where start binds the socket,
     // is bound read-only at /run/notify, and the process is told where it is
@@ -202,8 +228,6 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     p.cfg.mounts.push_back({"/run/notify", "bind", dir.path() + "/notify", {"bind", "nosuid", "noexec", "nodev", "ro"}, {}, {}});
     p.cfg.process->env.push_back("NOTIFY_SOCKET=/run/notify/notify.sock");
   }
-  dir.save_config(p.text);
-  dir.save(rec);  // recorded before anything is made: `delete --force` can always clean up
   spdlog::debug("create {}: bundle {}, rootfs {}, cgroup {} ({})", o.id, p.bundle, p.rootfs, plan.path,
                 cgroups::layout_name(cgroups::System::get().layout));
   check_existing_leaves(plan);
@@ -274,6 +298,8 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
     rec.status = state::Status::Created;
     if (!sys::proc_stat(init.pid, rec.start_time, c) || c == 'Z')
       throw Error(ErrorKind::Failed, "", "container init exited before it was recorded", ECHILD);
+    // the init's stdio for a later checkpoint: ours, which it inherited, or its terminal's
+    rec.external_descriptors = stdio_links(cfg.process->terminal ? init.pid : 0);
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_atomic(o.pid_file, std::to_string(init.pid), 0644);
     if (!o.pidfd_socket.empty()) linux_::send_pidfd(o.pidfd_socket, "standard", init.pidfd.get());

@@ -44,6 +44,21 @@ void take_console(const std::string& console_socket, Fd& held, const std::string
 // The cgroup fd for CLONE_INTO_CGROUP on a pure v2 host (an empty Fd elsewhere).
 Fd cgroup_fd_for(const std::vector<std::string>& leaves);
 
+// readlink of fds 0..2: of process pid, or ours (pid 0); "" where it cannot be read.
+std::vector<std::string> stdio_links(pid_t pid);
+
+// The first steps of create (and restore): the bundle read and checked, the state slot taken,
+// the cgroup planned, the record and the config saved; nothing made yet.
+struct Recorded {
+  state::Dir dir;
+  state::Record rec;
+  spec::Config cfg;
+  std::string text, bundle, rootfs;
+  cgroups::Plan plan;
+  const cgroups::Driver* cgroup;
+};
+Recorded record_new(const CreateOptions& o, bool hold_console);
+
 // A container made up to Created, its init waiting for Ack.
 struct Created {
   state::Dir dir;

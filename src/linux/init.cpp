@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -70,6 +72,24 @@ void apply_sysctl(const spec::Config& cfg, int procfd) {
 // belongs, not to the container's limit; the pages go with our image at exec. On cgroup v2 the
 // init is cloned into the container's cgroup (CLONE_INTO_CGROUP): there this does not hold,
 // the pages are charged to the container either way (docs/performance.md has the figures).
+// Stdio on the host's /dev/null is reopened from the container's own /dev/null (runc's
+// reOpenDevNull): criu cannot dump a file whose mount is outside the container ("Can't lookup
+// mount ... path=/dev/null"), and conmon gives a container without -i /dev/null as stdin.
+// Three fstat calls; an open and dup3 only for a /dev/null stdio.
+void reopen_dev_null() {
+  Fd null_fd;
+  for (int fd = 0; fd < 3; ++fd) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) continue;
+    if (!null_fd) {
+      null_fd.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+      struct stat in;
+      if (!null_fd || ::fstat(null_fd.get(), &in) < 0 || !S_ISCHR(in.st_mode) || in.st_rdev != st.st_rdev) return;
+    }
+    if (::dup3(null_fd.get(), fd, 0) < 0) throw_errno("reopen /dev/null inside the container");
+  }
+}
+
 void prefault_scratch() {
   touch_stack(32 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
@@ -199,6 +219,7 @@ void init_main(InitContext& ctx) {
                  ctx.rootfs);
     if (mntns) {
       enter_rootfs(ctx);
+      if (!ctx.console) reopen_dev_null();
     } else if (::chroot(ctx.rootfs.c_str()) < 0 || ::chdir("/") < 0) {
       throw_errno("chroot " + ctx.rootfs);
     }

@@ -112,7 +112,7 @@ std::string features_json() {
   w.Key("io.github.seccomp.libseccomp.version");
   w.String(sv.c_str());
   w.Key("org.opencontainers.runc.checkpoint.enabled");
-  w.String("false");
+  w.String("true");  // checkpoint and restore through criu's RPC (criu itself is found at run time)
   w.Key("io.github.oci-rt.version");
   w.String(OCIRT_VERSION);
   w.Key("io.github.oci-rt.commit");

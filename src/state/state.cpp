@@ -126,6 +126,7 @@ std::string to_json(const Record& r) {
   }
   write_hooks(w, "poststart", r.poststart);
   write_hooks(w, "poststop", r.poststop);
+  if (!r.external_descriptors.empty()) write_strings(w, "externalDescriptors", r.external_descriptors);
   w.EndObject();
   return sb.GetString();
 }
@@ -167,6 +168,7 @@ Record from_json(const std::string& text) {
   };
   r.poststart = hooks("poststart");
   r.poststop = hooks("poststop");
+  r.external_descriptors = json::strings(d, "externalDescriptors");
   return r;
 }
 

@@ -71,6 +71,14 @@ void destroy(const std::string&, const std::string& id, bool) {
   check_id(id);
   throw Stopped{};
 }
+void checkpoint(const CheckpointOptions& o) {
+  check_id(o.id);
+  throw Stopped{};
+}
+Process restore(const RestoreOptions& o) {
+  create(o.create);
+  throw Stopped{};
+}
 void pause(const std::string&, const std::string& id) {
   check_id(id);
   throw Stopped{};

@@ -4,7 +4,7 @@
 load helpers
 
 @test "every flag of every command is in its man page and the completion" {
-  for cmd in create run start state kill delete list spec exec features ps pause resume update events; do
+  for cmd in create run start state kill delete list spec exec features ps pause resume update events checkpoint restore; do
     page="$REPO/man/oci-rt-$cmd.8"
     [ -f "$page" ]
     flags=$("$OCIRT" "$cmd" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)

@@ -9,7 +9,7 @@ load helpers
   echo "$output" | jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.2.0"
     and (.hooks | length == 6) and (.linux.namespaces | index("time") != null)
     and .linux.mountExtensions.idmap.enabled == true and .linux.cgroup.systemd == true and .linux.cgroup.systemdUser == false
-    and .annotations["org.opencontainers.runc.checkpoint.enabled"] == "false"'
+    and .annotations["org.opencontainers.runc.checkpoint.enabled"] == "true"'
   [ "$(echo "$output" | jq -r .ociVersionMax)" = "$("$OCIRT" --version | sed -n 's/^spec: //p')" ]
 }
 
