@@ -165,6 +165,17 @@ Record from_json(const std::string& text) {
   return r;
 }
 
+bool frozen(const Record& r) {
+  // the file recorded at create: one read, no layout detection (callers poll `state`)
+  if (!r.cgroup_freeze_file.empty()) {
+    std::string v;
+    bool v1 = r.cgroup_freeze_file.size() >= 13 &&
+              r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
+    return sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0);
+  }
+  return !r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen();
+}
+
 Status derive_status(const Record& r, int dirfd) {
   if (r.pid <= 0) return r.status == Status::Creating ? Status::Creating : Status::Stopped;
   if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return Status::Stopped;  // state from before a reboot
@@ -172,17 +183,10 @@ Status derive_status(const Record& r, int dirfd) {
   char pstate;
   if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return Status::Stopped;
   if (r.status == Status::Creating) return Status::Creating;
+  // frozen first (runc's order): a created container can be paused too, and then it is paused
+  // (resume thaws it, start refuses it: its init could not take the fifo)
+  if (frozen(r)) return Status::Paused;
   if (::faccessat(dirfd, kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return Status::Created;
-  // the file recorded at create: one read, no layout detection (callers poll `state`)
-  if (!r.cgroup_freeze_file.empty()) {
-    std::string v;
-    bool v1 = r.cgroup_freeze_file.size() >= 13 &&
-              r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
-    if (sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0))
-      return Status::Paused;
-  } else if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) {
-    return Status::Paused;
-  }
   return Status::Running;
 }
 

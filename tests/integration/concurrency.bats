@@ -44,3 +44,26 @@ second_bundle() {  # DIR JQ-ARGS...: another bundle, this one's config edited
   no_leftovers "$ID-a"
   no_leftovers "$ID-b"
 }
+
+@test "a created container can be paused: state says paused, start refuses it (runc's words), resume then start work" {
+  args sleep 1000
+  ocirt create --bundle "$BUNDLE" "$ID"
+  ocirt pause "$ID"
+  [ "$(status_of)" = paused ]
+  # before the fix: "created", and start blocked forever on the frozen init, holding the lock
+  run timeout 5 "$OCIRT" --root "$ROOT" start "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cannot start a container in the paused state"* ]]
+  run ocirt delete "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"not stopped: paused"* ]]
+  ocirt resume "$ID"
+  [ "$(status_of)" = created ]
+  ocirt start "$ID"
+  [ "$(status_of)" = running ]
+  ocirt pause "$ID"
+  run timeout 5 "$OCIRT" --root "$ROOT" delete --force "$ID"
+  [ "$status" -eq 0 ]
+  no_leftovers
+}
