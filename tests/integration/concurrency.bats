@@ -45,6 +45,21 @@ second_bundle() {  # DIR JQ-ARGS...: another bundle, this one's config edited
   no_leftovers "$ID-b"
 }
 
+@test "delete --force of a paused container does not wait for a frozen init (it is thawed to die)" {
+  args sleep 1000
+  ocirt run -d --bundle "$BUNDLE" "$ID"
+  pid=$(ocirt state "$ID" | jq -r .pid)
+  ocirt pause "$ID"
+  [ "$(status_of)" = paused ]
+  # a bound for a hang, not a measurement: before the fix the runtime waited its full 10 s for
+  # the SIGKILLed init, which a v1 freezer keeps frozen, before thawing it
+  run timeout 5 "$OCIRT" --root "$ROOT" delete --force "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  pid_gone "$pid"
+  no_leftovers
+}
+
 @test "a created container can be paused: state says paused, start refuses it (runc's words), resume then start work" {
   args sleep 1000
   ocirt create --bundle "$BUNDLE" "$ID"
