@@ -230,19 +230,32 @@ Dir Dir::claim(const std::string& root, const std::string& id) {
   d.root_ = root;
   d.id_ = id;
   d.path_ = root + "/" + id;
-  if (::mkdir(d.path_.c_str(), 0711) < 0) {
-    if (errno == EEXIST) throw Error(ErrorKind::Exists, "", "container with id " + id + " already exists", EEXIST);
-    throw_errno("create state dir " + d.path_);
+  // Between our mkdir and our lock, a `delete` of the id may lock the new dir first, find no
+  // state.json (as after a create that died) and remove it: the dir we then lock is gone (no
+  // link left). The id is free again: taken again, a bounded number of times.
+  for (int tries = 0;; ++tries) {
+    if (::mkdir(d.path_.c_str(), 0711) < 0) {
+      if (errno == EEXIST) throw Error(ErrorKind::Exists, "", "container with id " + id + " already exists", EEXIST);
+      throw_errno("create state dir " + d.path_);
+    }
+    d.owned_ = true;
+    d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!d.fd_) {
+      int e = errno;
+      d.owned_ = false;
+      if (e == ENOENT && tries < 5) continue;  // removed already
+      ::rmdir(d.path_.c_str());
+      throw_errno("open state dir " + d.path_, e);
+    }
+    lock_dir(d.fd_.get(), id);
+    struct stat st;
+    if (::fstat(d.fd_.get(), &st) == 0 && st.st_nlink == 0 && tries < 5) {
+      d.fd_.reset();
+      d.owned_ = false;
+      continue;
+    }
+    return d;
   }
-  d.owned_ = true;
-  d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!d.fd_) {
-    int e = errno;
-    ::rmdir(d.path_.c_str());
-    throw_errno("open state dir " + d.path_, e);
-  }
-  lock_dir(d.fd_.get(), id);
-  return d;
 }
 
 Dir Dir::open(const std::string& root, const std::string& id, bool lock) {
