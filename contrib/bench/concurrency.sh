@@ -81,8 +81,9 @@ sweep() {  # on exit: whatever is left, so that a failed or interrupted run leav
   for d in $(find /sys/fs/cgroup -depth -type d -path "*$TOP*" 2>/dev/null); do
     for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     [ -f "$d/freezer.state" ] && echo THAWED > "$d/freezer.state" 2>/dev/null
-    rmdir "$d" 2>/dev/null
   done
+  sleep 0.5  # (the killed processes leave their cgroups)
+  for d in $(find /sys/fs/cgroup -depth -type d -path "*$TOP*" 2>/dev/null); do rmdir "$d" 2>/dev/null; done
   umount -l "$S" 2>/dev/null
   rmdir "$S" 2>/dev/null
 }
