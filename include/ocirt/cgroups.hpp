@@ -79,8 +79,9 @@ class Driver {
   // Where the container will be: recorded before anything is made. Errors name linux.cgroupsPath.
   virtual Plan plan(const std::string& cgroups_path, const std::string& id) const = 0;
   // Before the init exists: what can be made then. True when the cgroup is there and configured
-  // (apply()) before the init: it may be cloned straight into leaves[0] on a v2 host.
-  virtual bool prepare(const Plan& p) const = 0;
+  // (apply()) before the init: it may be cloned straight into leaves[0] on a v2 host. The plan
+  // may grow (a parent made again, see Manager::create): `record` saves it before that is made.
+  virtual bool prepare(Plan& p, const std::function<void(const Plan&)>& record) const = 0;
   // The init is cloned and waits: put it in place, unless it was cloned into its cgroup.
   virtual void place(const Plan& p, pid_t pid, bool cloned_into, const std::map<std::string, std::string>& annotations,
                      const spec::Resources& r) const = 0;
@@ -101,7 +102,10 @@ class Manager {
   explicit Manager(std::vector<std::string> leaves);
 
   // mkdir what the plan says (enabling v2 controllers on the way down; cpuset copied on v1).
-  static void create(const Plan& p);
+  // A parent that was there at plan time but is gone at its child's mkdir (another container's
+  // delete removed it, empty, meanwhile) is made again and becomes ours: added to p.to_create,
+  // and `record` is called with the grown plan before it is made (the state says it first).
+  static void create(Plan& p, const std::function<void(const Plan&)>& record = {});
   // Writes linux.resources. update=true: an `update` of a live container (checkBeforeUpdate,
   // the v1 memory/swap write order against the current values). Errors name the field.
   // devices: (re)write the device rules: resources.devices, then runc's default allows, from

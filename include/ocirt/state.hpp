@@ -44,6 +44,8 @@ struct Record {
 // The exec fifo in a container's state dir: there from create until start.
 inline constexpr const char kExecFifo[] = "exec.fifo";
 
+// Is the container's cgroup frozen (paused)? The freeze file recorded at create, one read.
+bool frozen(const Record& r);
 // Status derived from the record and the live system.
 Status derive_status(const Record& r, int dirfd);
 std::string to_json(const Record& r);

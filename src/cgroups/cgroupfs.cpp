@@ -16,8 +16,8 @@ class Cgroupfs final : public Driver {
   Plan plan(const std::string& cgroups_path, const std::string& id) const override {
     return cgroups::plan(cgroups_path, id);
   }
-  bool prepare(const Plan& p) const override {
-    Manager::create(p);
+  bool prepare(Plan& p, const std::function<void(const Plan&)>& record) const override {
+    Manager::create(p, record);
     return true;
   }
   void place(const Plan& p, pid_t pid, bool cloned_into, const std::map<std::string, std::string>&,

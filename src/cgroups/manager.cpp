@@ -388,14 +388,43 @@ bool Manager::v2_for(std::string_view c) const {
   return l && l->h->v2;
 }
 
-void Manager::create(const Plan& p) {
-  for (auto& dir : p.to_create)
-    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
+void Manager::create(Plan& p, const std::function<void(const Plan&)>& record) {
+  int adopted_rounds = 0;
+  for (size_t i = 0; i < p.to_create.size(); ++i) {
+    if (::mkdir(p.to_create[i].c_str(), 0755) == 0 || errno == EEXIST) continue;
+    const int e = errno;
+    const Hierarchy* h = e == ENOENT && adopted_rounds < 10 ? hierarchy_of(p.to_create[i]) : nullptr;
+    if (!h) {
       // runc's words (Go's lower-case errno text), which callers and runc's tests match
-      std::string why = strerror(errno);
+      std::string why = strerror(e);
       if (!why.empty()) why[0] = static_cast<char>(tolower(why[0]));
-      throw Error("unable to apply cgroup configuration: mkdir " + dir + ": " + why, errno);
+      throw Error("unable to apply cgroup configuration: mkdir " + p.to_create[i] + ": " + why, e);
     }
+    // A parent is gone: an empty one that another container made and removed as it went,
+    // between our plan (it was there, so not ours) and this mkdir. Every missing level is made
+    // again and is ours now: added to the plan (parents first) and recorded before it is made,
+    // removed when we go if empty. Bounded: each round needs another delete at that moment.
+    ++adopted_rounds;
+    const std::string dir = p.to_create[i];
+    std::vector<std::string> missing;  // top down, below the hierarchy's root
+    for (std::string up = dir.substr(0, dir.rfind('/')); up.size() > h->mount.size() && !exists(up);
+         up.resize(up.rfind('/')))
+      missing.insert(missing.begin(), up);
+    bool grown = false;
+    size_t at = i;  // where dir is now: an adopted level goes just above it
+    for (auto& m : missing)
+      if (std::find(p.to_create.begin(), p.to_create.end(), m) == p.to_create.end()) {
+        p.to_create.insert(p.to_create.begin() + static_cast<std::ptrdiff_t>(at++), m);
+        grown = true;
+      }
+    if (grown && record) record(p);
+    spdlog::debug("cgroup {}: {} parent level(s) removed meanwhile, made again", dir, missing.size());
+    // again from the first missing level (or the same dir: someone made its parent again)
+    size_t first = at;
+    for (auto& m : missing)
+      first = std::min(first, static_cast<size_t>(std::find(p.to_create.begin(), p.to_create.end(), m) - p.to_create.begin()));
+    i = first - 1;  // (size_t wraps for 0; the loop's ++i brings it back)
+  }
   // v1 cpuset: a cgroup with empty cpus or mems takes no process. Every level down to the leaf,
   // ours or one the caller made (a pod's), is filled from its parent where empty (runc).
   for (auto& leaf : p.leaves) {

@@ -46,7 +46,7 @@ class Systemd final : public Driver {
     return p;
   }
 
-  bool prepare(const Plan&) const override { return false; }  // a unit needs its first process
+  bool prepare(Plan&, const std::function<void(const Plan&)>&) const override { return false; }  // a unit needs its first process
 
   void place(const Plan& p, pid_t pid, bool, const std::map<std::string, std::string>& annotations,
              const spec::Resources& r) const override {

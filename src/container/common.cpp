@@ -112,6 +112,15 @@ void teardown(state::Dir& dir, const state::Record& r, bool run_poststop) {
   spdlog::debug("delete {}: pid {}, {} cgroup dirs to remove", r.id, r.pid, r.cgroup_created.size());
   if (Fd pidfd = live_pidfd(r)) {
     sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+    // a frozen init (v1 freezer) does not die until thawed: thawed now (it dies at once, the
+    // kill is pending), not after waiting for it in vain
+    if (state::frozen(r)) {
+      try {
+        cgroups::Manager(r.cgroup_leaves).freeze(false);
+      } catch (const Error& e) {
+        spdlog::debug("delete {}: thaw: {}", r.id, e.what());
+      }
+    }
     wait_exit(pidfd.get(), 10000);
   }
   driver_of(r).destroy(plan_of(r), !r.private_pidns);

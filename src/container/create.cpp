@@ -236,7 +236,10 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   try {
     // cgroupfs: made and configured before the init exists; systemd: once it does (a unit
     // needs a process)
-    const bool early = cgroup.prepare(plan);
+    const bool early = cgroup.prepare(plan, [&](const cgroups::Plan& grown) {
+      rec.cgroup_created = grown.to_create;  // a parent made again is ours: recorded before it is made
+      dir.save(rec);
+    });
     if (early)
       for (auto& w : cgroup.apply(plan, res, true, false)) spdlog::warn("{}", w);
     rec.cgroup_freeze_file = cgroups::Manager(plan.leaves).freeze_file();

@@ -60,6 +60,8 @@ void start(const std::string& root, const std::string& id, const std::string& no
   state::Status status = state::derive_status(r, dir.fd());
   if (status == state::Status::Stopped)
     throw Error(ErrorKind::State, "", "cannot start a container that has stopped", EINVAL);
+  if (status == state::Status::Paused)  // (a created container can be paused: runc's words)
+    throw Error(ErrorKind::State, "", "cannot start a container in the paused state", EINVAL);
   if (status != state::Status::Created)
     throw Error(ErrorKind::State, "", std::string("cannot start an already ") + state::status_name(status) + " container",
                 EINVAL);

@@ -172,6 +172,17 @@ Record from_json(const std::string& text) {
   return r;
 }
 
+bool frozen(const Record& r) {
+  // the file recorded at create: one read, no layout detection (callers poll `state`)
+  if (!r.cgroup_freeze_file.empty()) {
+    std::string v;
+    bool v1 = r.cgroup_freeze_file.size() >= 13 &&
+              r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
+    return sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0);
+  }
+  return !r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen();
+}
+
 Status derive_status(const Record& r, int dirfd) {
   if (r.pid <= 0) return r.status == Status::Creating ? Status::Creating : Status::Stopped;
   if (!r.boot_id.empty() && r.boot_id != sys::boot_id()) return Status::Stopped;  // state from before a reboot
@@ -179,17 +190,10 @@ Status derive_status(const Record& r, int dirfd) {
   char pstate;
   if (!sys::proc_stat(r.pid, st, pstate) || st != r.start_time || pstate == 'Z' || pstate == 'X') return Status::Stopped;
   if (r.status == Status::Creating) return Status::Creating;
+  // frozen first (runc's order): a created container can be paused too, and then it is paused
+  // (resume thaws it, start refuses it: its init could not take the fifo)
+  if (frozen(r)) return Status::Paused;
   if (::faccessat(dirfd, kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0) return Status::Created;
-  // the file recorded at create: one read, no layout detection (callers poll `state`)
-  if (!r.cgroup_freeze_file.empty()) {
-    std::string v;
-    bool v1 = r.cgroup_freeze_file.size() >= 13 &&
-              r.cgroup_freeze_file.compare(r.cgroup_freeze_file.size() - 13, 13, "freezer.state") == 0;
-    if (sys::try_read_file(r.cgroup_freeze_file, v) && (v1 ? v.rfind("FROZEN", 0) == 0 : v.rfind("1", 0) == 0))
-      return Status::Paused;
-  } else if (!r.cgroup_leaves.empty() && cgroups::Manager(r.cgroup_leaves).frozen()) {
-    return Status::Paused;
-  }
   return Status::Running;
 }
 
@@ -233,19 +237,32 @@ Dir Dir::claim(const std::string& root, const std::string& id) {
   d.root_ = root;
   d.id_ = id;
   d.path_ = root + "/" + id;
-  if (::mkdir(d.path_.c_str(), 0711) < 0) {
-    if (errno == EEXIST) throw Error(ErrorKind::Exists, "", "container with id " + id + " already exists", EEXIST);
-    throw_errno("create state dir " + d.path_);
+  // Between our mkdir and our lock, a `delete` of the id may lock the new dir first, find no
+  // state.json (as after a create that died) and remove it: the dir we then lock is gone (no
+  // link left). The id is free again: taken again, a bounded number of times.
+  for (int tries = 0;; ++tries) {
+    if (::mkdir(d.path_.c_str(), 0711) < 0) {
+      if (errno == EEXIST) throw Error(ErrorKind::Exists, "", "container with id " + id + " already exists", EEXIST);
+      throw_errno("create state dir " + d.path_);
+    }
+    d.owned_ = true;
+    d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!d.fd_) {
+      int e = errno;
+      d.owned_ = false;
+      if (e == ENOENT && tries < 5) continue;  // removed already
+      ::rmdir(d.path_.c_str());
+      throw_errno("open state dir " + d.path_, e);
+    }
+    lock_dir(d.fd_.get(), id);
+    struct stat st;
+    if (::fstat(d.fd_.get(), &st) == 0 && st.st_nlink == 0 && tries < 5) {
+      d.fd_.reset();
+      d.owned_ = false;
+      continue;
+    }
+    return d;
   }
-  d.owned_ = true;
-  d.fd_.reset(::open(d.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!d.fd_) {
-    int e = errno;
-    ::rmdir(d.path_.c_str());
-    throw_errno("open state dir " + d.path_, e);
-  }
-  lock_dir(d.fd_.get(), id);
-  return d;
 }
 
 Dir Dir::open(const std::string& root, const std::string& id, bool lock) {

@@ -11,6 +11,7 @@
 
 #include <linux/magic.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -173,4 +174,87 @@ TEST_CASE("eBPF device filter: loaded into the kernel, it allows and denies as t
   CHECK(in_cgroup(cg, [&] { return mknod(node.c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0 ? 0 : errno; }) == 0);
   CHECK(in_cgroup(cg, [&] { return open(node.c_str(), O_RDONLY) >= 0 ? 0 : errno; }) == EPERM);
   unlink(node.c_str());
+}
+
+namespace {
+bool skip_parent_race_test() {
+  const char* why = geteuid() != 0 ? "not root" : System::get().hierarchies.empty() ? "no cgroup hierarchy" : nullptr;
+  if (why) std::printf("SKIP: a parent removed between plan and mkdir: %s\n", why);
+  return why != nullptr;
+}
+bool is_dir(const std::string& d) {
+  struct stat st;
+  return stat(d.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+}  // namespace
+
+// The race of a create in a parent cgroup with the delete of the container that made it: the
+// parent was there when the plan was made (so not ours), and is gone (removed, empty) at our
+// mkdir. Before the fix: "mkdir .../leaf: no such file or directory".
+TEST_CASE("cgroups: a parent removed between plan and mkdir is made again, recorded first, and removed with the leaf" *
+          doctest::skip(skip_parent_race_test())) {
+  const std::string top = "/ocirt-unit-race-" + std::to_string(getpid());
+  const std::string path = top + "/p/leaf";
+  for (auto& h : System::get().hierarchies) {  // the parents made by "another container"
+    REQUIRE(mkdir((h.mount + top).c_str(), 0755) == 0);
+    REQUIRE(mkdir((h.mount + top + "/p").c_str(), 0755) == 0);
+  }
+  Plan p = plan(path, "leaf");
+  struct Cleanup {
+    std::string top;
+    ~Cleanup() {
+      for (auto& h : System::get().hierarchies) {
+        rmdir((h.mount + top + "/p/leaf").c_str());
+        rmdir((h.mount + top + "/p").c_str());
+        rmdir((h.mount + top).c_str());
+      }
+    }
+  } cleanup{top};
+  REQUIRE(p.to_create == p.leaves);  // only the leaves are ours
+  for (auto& h : System::get().hierarchies) {  // ... whose maker goes: both levels removed
+    REQUIRE(rmdir((h.mount + top + "/p").c_str()) == 0);
+    REQUIRE(rmdir((h.mount + top).c_str()) == 0);
+  }
+  int records = 0;
+  std::vector<std::string> recorded;
+  recorded = p.to_create;
+  Manager::create(p, [&](const Plan& grown) {
+    ++records;
+    for (auto& d : grown.to_create)  // recorded before made: the newly adopted ones do not exist yet
+      if (std::find(recorded.begin(), recorded.end(), d) == recorded.end()) CHECK_FALSE(is_dir(d));
+    recorded = grown.to_create;
+  });
+  CHECK(records == static_cast<int>(System::get().hierarchies.size()));  // once per hierarchy
+  CHECK(recorded == p.to_create);
+  REQUIRE(p.to_create.size() == 3 * p.leaves.size());
+  for (size_t i = 0; i < p.leaves.size(); ++i) {  // parents first, in each hierarchy
+    const std::string mount = p.leaves[i].substr(0, p.leaves[i].size() - path.size());
+    const auto at = std::find(p.to_create.begin(), p.to_create.end(), mount + top);
+    REQUIRE(at != p.to_create.end());
+    REQUIRE(p.to_create.end() - at >= 3);
+    CHECK(*(at + 1) == mount + top + "/p");
+    CHECK(*(at + 2) == p.leaves[i]);
+    CHECK(is_dir(p.leaves[i]));
+  }
+  // a neighbour in the adopted parent keeps it: destroy removes only what is empty
+  const std::string neighbour = System::get().hierarchies[0].mount + top + "/p/other";
+  REQUIRE(mkdir(neighbour.c_str(), 0755) == 0);
+  Manager::destroy(p.leaves, p.to_create, false);
+  CHECK(is_dir(neighbour));
+  CHECK(is_dir(System::get().hierarchies[0].mount + top + "/p"));
+  rmdir(neighbour.c_str());
+  Manager::destroy(p.leaves, p.to_create, false);
+  for (auto& d : p.to_create) CHECK_FALSE(is_dir(d));
+}
+
+TEST_CASE("cgroups: ENOENT outside any cgroup hierarchy is an error naming the dir (nothing made above it)") {
+  Plan p;
+  p.to_create = {"/var/tmp/ocirt-unit-no-hierarchy-" + std::to_string(getpid()) + "/x/y"};
+  p.leaves = p.to_create;
+  try {
+    Manager::create(p);
+    FAIL("created");
+  } catch (const ocirt::Error& e) {
+    CHECK(std::string(e.what()).find("mkdir " + p.leaves[0] + ": no such file or directory") != std::string::npos);
+  }
 }
