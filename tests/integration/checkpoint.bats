@@ -328,6 +328,67 @@ mounts_left() {
   no_leftovers
 }
 
+# tcp_pair: in the container (its own net namespace; lo brought up, so CAP_NET_ADMIN), a busybox
+# nc server on 127.0.0.1:5000 (its stdin a pipe that never ends: on EOF busybox nc shuts the
+# connection down) and a client connected to it; the counter goes over that connection
+# and the server writes what it receives to the container's stdout (a single-shot server: if the
+# connection broke, nothing more would arrive)
+tcp_pair() {
+  cfg '.process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
+  args sh -c 'ip link set lo up || exit 1; sleep 1000000 | nc -l -p 5000 & until netstat -tln | grep -q ":5000 "; do sleep 0.1; done; i=0; while :; do echo $i; i=$((i+1)); sleep 0.2; done | nc 127.0.0.1 5000'
+}
+
+# established ID: the container's ESTABLISHED TCP connections (local peer), sorted
+established() {
+  ocirt exec "$1" netstat -tn | awk '$6 == "ESTABLISHED" {print $4, $5}' | sort
+}
+
+@test "checkpoint --tcp-established: an established TCP connection inside the container continues after the restore; without it criu refuses, nothing changes" {
+  requires_criu
+  tcp_pair
+  T=$BATS_TEST_TMPDIR
+  start_piped "$T/log1" run -d --bundle "$BUNDLE" "$ID"
+  wait_count "$T/log1" 3
+  conns=$(established "$ID")
+  [ "$(echo "$conns" | grep -c 127.0.0.1:5000)" = 2 ]   # both ends of the one connection
+  pid=$(ocirt state "$ID" | jq .pid)
+  # without --tcp-established: criu refuses (its reason and its log), the container keeps counting
+  run ocirt checkpoint --image-path "$T/img0" --work-path "$T/work0" "$ID"
+  echo "# without --tcp-established: $(echo "$output" | tr '\n' ' ')" >&3
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"criu failed: type DUMP"* ]]
+  [[ "$output" == *"log file: $T/work0/dump.log"* ]]
+  [[ "$output" == *"Connected TCP socket, consider using --tcp-established option"* ]]
+  [ "$(status_of)" = running ]
+  [ "$(ocirt state "$ID" | jq .pid)" = "$pid" ]
+  [ "$(established "$ID")" = "$conns" ]
+  n=$(grep -c '^[0-9]*$' "$T/log1")
+  wait_count "$T/log1" $((n + 2))
+  run ! pgrep -x criu
+  # with it
+  ocirt checkpoint --tcp-established --image-path "$T/img" --work-path "$T/work" "$ID"
+  no_leftovers
+  wait
+  last=$(grep '^[0-9]*$' "$T/log1" | tail -1)
+  # criu restores no network device (runc's empty_ns: the network is the caller's): the restored
+  # net namespace's lo is down and criu cannot connect the socket back ("Network is unreachable").
+  # The caller brings lo up from a prestart hook, which runs in criu's setup-namespaces step,
+  # before the sockets are restored (as podman/CNI configure a restored container's network)
+  cfg '.hooks = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "nsenter -t $(jq .pid) -n /bin/busybox ip link set lo up"]}]}'
+  start_piped "$T/log2" restore -d --tcp-established --bundle "$BUNDLE" --image-path "$T/img" --work-path "$T/work" "$ID"
+  [ "$(status_of)" = running ]
+  wait_count "$T/log2" 3
+  after=$(established "$ID")
+  echo "# --tcp-established: ... $last | after the restore, over the same connection: $(grep '^[0-9]*$' "$T/log2" | head -3 | tr '\n' ' ')" >&3
+  echo "# connection before: $(echo "$conns" | tr '\n' ' ')| after: $(echo "$after" | tr '\n' ' ')" >&3
+  [ "$(grep '^[0-9]*$' "$T/log2" | head -1)" -eq $((last + 1)) ]
+  [ "$after" = "$conns" ]
+  ocirt delete --force "$ID"
+  wait
+  no_leftovers
+  run ! mounts_left
+}
+
 # recv_console SOCKET OUT: a --console-socket peer that keeps the pty master and appends what the
 # container writes to OUT (without \r) until the pty closes; the name it was sent in OUT.name
 recv_console() {
