@@ -5,7 +5,10 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -88,6 +91,28 @@ void reopen_dev_null() {
     }
     if (::dup3(null_fd.get(), fd, 0) < 0) throw_errno("reopen /dev/null inside the container");
   }
+}
+
+// In a network namespace of its own the loopback device starts down; runc brings it up (its
+// "loopback" network, added for every new network namespace) and so do crun and callers'
+// expectations (`nc 127.0.0.1` inside a plain `run`). A namespace joined by path is the
+// caller's: untouched. Two ioctls on a datagram socket; an error names the step.
+bool new_netns(const spec::Config& cfg) {
+  if (!cfg.linux) return false;
+  for (const auto& ns : cfg.linux->namespaces)
+    if (ns.type == "network") return ns.path.empty();
+  return false;
+}
+
+void bring_up_loopback() {
+  Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("linux.namespaces: bring up lo in the new network namespace: socket");
+  struct ifreq ifr {};
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0) throw_errno("linux.namespaces: bring up lo in the new network namespace");
+  if (ifr.ifr_flags & IFF_UP) return;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0) throw_errno("linux.namespaces: bring up lo in the new network namespace");
 }
 
 void prefault_scratch() {
@@ -189,6 +214,7 @@ void init_main(InitContext& ctx) {
       host_pid = static_cast<pid_t>(reborn_in_pidns(sync_fd));
     }
     if (ctx.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) throw_errno("create cgroup namespace");
+    if (new_netns(cfg)) bring_up_loopback();
     if (proc.exec_cpu_affinity) apply_cpu_affinity(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial");
     if (::setsid() < 0) throw_errno("setsid");
     if (!ctx.no_new_keyring) {

@@ -315,3 +315,25 @@ while True:
   ocirt delete --force "$ID"
   no_leftovers
 }
+
+@test "a new network namespace has lo up (runc's loopback network); one joined by path is left as it is" {
+  # IFF_UP|IFF_LOOPBACK = 0x9; a TCP connection over 127.0.0.1 inside
+  args sh -c 'cat /sys/class/net/lo/flags; nc -l -p 5000 & sleep 0.2; echo over-lo | nc 127.0.0.1 5000; kill $! 2>/dev/null; true'
+  run_ctr
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0x9 ]
+  [[ "$output" == *over-lo* ]]
+  # a namespace the caller made (lo down) is the caller's: not touched
+  local ns=ocirt-test-$$-$BATS_TEST_NUMBER
+  ip netns add "$ns"
+  UMOUNTS="${UMOUNTS:-} /run/netns/$ns"
+  cfg --arg p "/run/netns/$ns" '.linux.namespaces = [.linux.namespaces[] | if .type == "network" then .path = $p else . end]'
+  args cat /sys/class/net/lo/flags
+  run_ctr
+  ip netns del "$ns"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = 0x8 ]
+  no_leftovers
+}
