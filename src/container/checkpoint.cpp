@@ -365,10 +365,7 @@ Process restore(const RestoreOptions& o) {
   bool bound = false;
   pid_t restored = 0;
   try {
-    const bool early = cgroup.prepare(plan, [&](const cgroups::Plan& grown) {
-      rec.cgroup_created = grown.to_create;  // a parent made again is ours: recorded before it is made
-      dir.save(rec);
-    });
+    const bool early = prepare_cgroup(cgroup, plan, dir, rec);
     if (early)
       for (auto& w : cgroup.apply(plan, res, true, false)) spdlog::warn("{}", w);
     rec.cgroup_freeze_file = cgroups::Manager(plan.leaves).freeze_file();

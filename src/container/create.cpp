@@ -164,6 +164,13 @@ std::vector<std::string> stdio_links(pid_t pid) {
   return out;
 }
 
+bool prepare_cgroup(const cgroups::Driver& cgroup, cgroups::Plan& plan, const state::Dir& dir, state::Record& rec) {
+  return cgroup.prepare(plan, [&](const cgroups::Plan& grown) {
+    rec.cgroup_created = grown.to_create;  // a parent made again is ours: recorded before it is made
+    dir.save(rec);
+  });
+}
+
 Recorded record_new(const CreateOptions& o, bool hold_console) {
   Prepared p = prepare(o, hold_console);
   const spec::Config& cfg = p.cfg;
@@ -236,10 +243,7 @@ Created create_init(const CreateOptions& o, bool with_fifo, bool hold_console) {
   try {
     // cgroupfs: made and configured before the init exists; systemd: once it does (a unit
     // needs a process)
-    const bool early = cgroup.prepare(plan, [&](const cgroups::Plan& grown) {
-      rec.cgroup_created = grown.to_create;  // a parent made again is ours: recorded before it is made
-      dir.save(rec);
-    });
+    const bool early = prepare_cgroup(cgroup, plan, dir, rec);
     if (early)
       for (auto& w : cgroup.apply(plan, res, true, false)) spdlog::warn("{}", w);
     rec.cgroup_freeze_file = cgroups::Manager(plan.leaves).freeze_file();

@@ -59,6 +59,10 @@ struct Recorded {
 };
 Recorded record_new(const CreateOptions& o, bool hold_console);
 
+// cgroup.prepare(plan) for a recorded container: a parent made again (the plan grows, see
+// Manager::create) is ours, saved in the record before it is made. True as Driver::prepare.
+bool prepare_cgroup(const cgroups::Driver& cgroup, cgroups::Plan& plan, const state::Dir& dir, state::Record& rec);
+
 // A container made up to Created, its init waiting for Ack.
 struct Created {
   state::Dir dir;
