@@ -252,11 +252,17 @@ for d in $cg; do leftover="$leftover cgroup:$d"; done
 parents=$(find /sys/fs/cgroup -mindepth 2 -type d -path "*$TOP*" ! -name "conc-$RUN-*" 2>/dev/null | sort)
 mnt=$(awk -v r="$ROOT" -v s="$S" '($5 ~ "^" r) || ($5 ~ "^" s "/")' /proc/self/mountinfo)
 [ -n "$mnt" ] && leftover="$leftover mounts:$(echo "$mnt" | awk '{print $5}' | tr '\n' ',')"
-procs=""
-for p in /proc/[0-9]*; do
-  { c=$(tr '\0' ' ' < "$p/cmdline"); } 2>/dev/null || continue
-  grep -qs -e "$TOP/" "$p/cgroup" && procs="$procs ${p#/proc/}(${c:0:40})"
-  case $c in *"--root $ROOT "*) procs="$procs ${p#/proc/}(${c:0:60})" ;; esac
+# a process is left when it is still there 5 s on: a killed exec's process may still be exiting
+# (reparented, not yet reaped: empty cmdline) when the first look is taken
+for look in 1 2 3 4 5 6 7 8 9 10; do
+  procs=""
+  for p in /proc/[0-9]*; do
+    { c=$(tr '\0' ' ' < "$p/cmdline"); } 2>/dev/null || continue
+    grep -qs -e "$TOP/" "$p/cgroup" && procs="$procs ${p#/proc/}(${c:0:40})"
+    case $c in *"--root $ROOT "*) procs="$procs ${p#/proc/}(${c:0:60})" ;; esac
+  done
+  [ -z "$procs" ] && break
+  sleep 0.5
 done
 [ -n "$procs" ] && leftover="$leftover processes:$procs"
 crashes_k=$(dmesg 2>/dev/null | grep -E "$(basename "$RT")\[[0-9]+\].*(segfault|trap|general protection)" | tail -5 || true)
