@@ -119,6 +119,18 @@ Fd open_dir(const std::string& path, const char* flag) {
   return fd;
 }
 
+// The request's image dir and, when given, its work dir (made if missing): fds criu gets by
+// number, held by the caller until the request is done.
+void set_dirs(Opts& op, const std::string& image_path, const std::string& work_path, Fd& images, Fd& work) {
+  images = open_dir(image_path, "--image-path");
+  op.o.images_dir_fd = images.get();
+  if (work_path.empty()) return;
+  make_dir(work_path, "--work-path");
+  work = open_dir(work_path, "--work-path");
+  op.o.work_dir_fd = work.get();
+  op.o.has_work_dir_fd = true;
+}
+
 int manage_mode(const std::string& m) {
   if (m == "soft") return CRIU_CG_MODE__SOFT;
   if (m == "full") return CRIU_CG_MODE__FULL;
@@ -264,17 +276,10 @@ void checkpoint(const CheckpointOptions& o) {
   spec::Config cfg = created_config(l.dir, l.rec);
   check_version(o.criu, kCriuMin);
 
-  Fd images = open_dir(o.image_path, "--image-path");
-  op.o.images_dir_fd = images.get();
-  Fd work;
-  if (!o.work_path.empty()) {
-    make_dir(o.work_path, "--work-path");
-    work = open_dir(o.work_path, "--work-path");
-    op.o.work_dir_fd = work.get();
-    op.o.has_work_dir_fd = true;
-  }
+  Fd images, work;
+  set_dirs(op, o.image_path, o.work_path, images, work);
   const bool dump = !o.pre_dump;
-  op.o.log_file = op.s(dump ? "dump.log" : "dump.log");
+  op.o.log_file = op.s("dump.log");  // pre-dump too, as runc
   op.o.root = op.s(l.rec.rootfs);
   op.o.pid = l.rec.pid;
   op.o.has_pid = true;
@@ -404,16 +409,8 @@ Process restore(const RestoreOptions& o) {
     if (cfg.linux && !cfg.linux->masked_paths.empty()) op.ext_mnt("/dev/null", "/dev/null");
     add_devices(op, cfg);
 
-    Fd images(::open(o.image_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!images) throw_errno("--image-path: open " + o.image_path);
-    op.o.images_dir_fd = images.get();
-    Fd work;
-    if (!o.work_path.empty()) {
-      make_dir(o.work_path, "--work-path");
-      work = open_dir(o.work_path, "--work-path");
-      op.o.work_dir_fd = work.get();
-      op.o.has_work_dir_fd = true;
-    }
+    Fd images, work;
+    set_dirs(op, o.image_path, o.work_path, images, work);
     op.o.log_file = op.s("restore.log");
     op.o.root = op.s(criu_root);
     op.o.evasive_devices = true;
